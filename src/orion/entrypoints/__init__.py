@@ -1,0 +1,1 @@
+"""The processes Orion runs: API, worker, command line."""

@@ -1,0 +1,97 @@
+"""The API process: ``create_app(settings)`` builds a fully configured FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from secure.middleware import SecureASGIMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from orion import package_version
+from orion.entrypoints.bootstrap import configure_process_logging, settings_or_exit
+from orion.platform.config import Settings
+from orion.platform.error_handlers import install_error_handlers
+from orion.platform.liveness import liveness_router
+from orion.platform.metrics import HttpMetrics, build_info, metrics_router, new_registry
+from orion.platform.request_middleware import RequestContextMiddleware
+from orion.platform.security import (
+    BodyLimitMiddleware,
+    JsonCORSMiddleware,
+    TrustedHostMiddleware,
+    security_policy,
+)
+
+_log = structlog.get_logger("orion.api")
+
+
+def _allowed_hosts(settings: Settings) -> list[str]:
+    if not settings.trusted_hosts:
+        return []  # development without a list: any host (refused when deployed)
+    return [*settings.trusted_hosts, settings.api.health_check_host, "localhost", "127.0.0.1"]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    version = package_version()
+    registry = new_registry()
+    http_metrics = HttpMetrics(registry)
+    build_info(registry, version, settings.release_id)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _log.info("api_starting", env=settings.env.value, release=settings.release_id)
+        yield
+        _log.info("api_stopped")
+
+    docs = settings.api.docs_enabled
+    app = FastAPI(
+        title="Orion",
+        version=version,
+        summary="Unified customers and invoices from Stripe and HubSpot.",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    app.state.metrics_registry = registry
+    install_error_handlers(app)
+    app.include_router(liveness_router(version, settings.release_id))
+    token = settings.metrics.token.get_secret_value() if settings.metrics.token else None
+    app.include_router(metrics_router(registry, token))
+
+    # Added innermost first: the last one added wraps all the others.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        JsonCORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=[
+            "X-Request-ID",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+        allow_credentials=False,
+        max_age=600,
+    )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=_allowed_hosts(settings))
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=http_metrics,
+        expose_errors=settings.api.debug and not settings.env.deployed,
+    )
+    app.add_middleware(SecureASGIMiddleware, secure=security_policy(hsts=settings.env.deployed))
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Uvicorn factory: each worker process builds its app from the environment."""
+    settings = settings_or_exit()
+    configure_process_logging(settings)
+    return create_app(settings)

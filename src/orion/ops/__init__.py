@@ -1,0 +1,1 @@
+"""Release and operations tooling: configuration checks, smoke tests, guard, backups."""

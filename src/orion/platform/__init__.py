@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks. Nothing here imports a domain package."""

@@ -1,0 +1,113 @@
+"""Scrub secrets and personal data from anything about to leave the process (logs, Sentry).
+
+Redaction runs on the final, rendered-ready values, after exceptions have been formatted
+into text, so a secret inside an exception message or a traceback is caught too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_SENSITIVE_KEY = re.compile(
+    r"authorization|cookie|passw(or)?d|secret|token|api[-_]?key|credential|private[-_]?key"
+    r"|signature|dsn|encryption[-_]?keys?",
+    re.IGNORECASE,
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "Authorization: Bearer x", "cookie=x", "'api_key': 'x'" inside free text.
+    (
+        re.compile(
+            r"""(?P<k>["']?\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key"""
+            r"""|api[-_]?key|password|secret|client[-_]secret|access[-_]token|token)\b["']?"""
+            r"""\s*[:=]\s*)(?P<q>["']?)[^"'\r\n,}]+""",
+            re.IGNORECASE,
+        ),
+        r"\g<k>\g<q>" + REDACTED,
+    ),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 " + REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
+    (re.compile(r"\b(?:sk|rk|pk)_[A-Za-z0-9_]{6,}"), REDACTED),
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_]{6,}"), REDACTED),
+    (re.compile(r"\bpat-[a-z0-9]{2,}-[A-Za-z0-9-]{6,}"), REDACTED),
+    (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), REDACTED),  # Fernet ciphertexts
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[EMAIL]"),
+    (
+        re.compile(r"(?i)\b(postgres(?:ql)?(?:\+\w+)?|redis|rediss)://[^\s:@/]+:[^\s@/]+@"),
+        r"\1://" + REDACTED + "@",
+    ),
+)
+_CARD_CANDIDATE = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+
+
+def luhn_valid(digits: str) -> bool:
+    """The checksum every payment card number satisfies (and few random numbers do)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[CARD]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
+
+
+def _has_content(value: Any) -> bool:
+    return not (value is None or isinstance(value, bool | int | float)) and bool(value)
+
+
+class Redactor:
+    """Replaces known secret values and secret-shaped strings; safe to call on any value."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        unique = {value for value in secrets if len(value) >= 6}
+        self._secrets = sorted(unique, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            value = pattern.sub(replacement, value)
+        return _CARD_CANDIDATE.sub(_mask_card, value)
+
+    def value(self, value: Any, key: str | None = None) -> Any:
+        if key is not None and _SENSITIVE_KEY.search(key) and _has_content(value):
+            return REDACTED
+        if isinstance(value, str):
+            return self.text(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, Mapping):
+            return {k: self.value(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.value(item) for item in value]
+        return self.text(str(value))
+
+    def event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: self.value(value, key) for key, value in event.items()}
+
+    def __call__(
+        self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> dict[str, Any]:
+        """structlog processor form."""
+        return self.event(event_dict)
+
+
+def escape_control_characters(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """CR/LF in a user-supplied value must not start a fake log line."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key != "exception" and ("\n" in value or "\r" in value):
+            event_dict[key] = value.replace("\r", "\\r").replace("\n", "\\n")
+    return event_dict

@@ -12,17 +12,21 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from orion import package_version
 from orion.entrypoints.bootstrap import configure_process_logging, settings_or_exit
+from orion.platform.chaos import ChaosMiddleware
 from orion.platform.config import Settings
+from orion.platform.db_isolation import isolation_problems
 from orion.platform.error_handlers import install_error_handlers
 from orion.platform.liveness import liveness_router
 from orion.platform.metrics import HttpMetrics, build_info, metrics_router, new_registry
 from orion.platform.request_middleware import RequestContextMiddleware
+from orion.platform.resources import Resources, build_resources
 from orion.platform.security import (
     BodyLimitMiddleware,
     JsonCORSMiddleware,
     TrustedHostMiddleware,
     security_policy,
 )
+from orion.tenants import api as tenants_api
 
 _log = structlog.get_logger("orion.api")
 
@@ -33,17 +37,36 @@ def _allowed_hosts(settings: Settings) -> list[str]:
     return [*settings.trusted_hosts, settings.api.health_check_host, "localhost", "127.0.0.1"]
 
 
-def create_app(settings: Settings) -> FastAPI:
+async def check_isolation(resources: Resources) -> None:
+    """Deployed environments refuse to serve if RLS cannot hold; development only warns."""
+    if resources.database is None:
+        return
+    problems = await isolation_problems(resources.database.engine)
+    if problems and resources.settings.env.deployed:
+        raise RuntimeError("tenant isolation is not guaranteed: " + "; ".join(problems))
+    for problem in problems:
+        _log.warning("tenant_isolation_weak", problem=problem)
+
+
+def create_app(settings: Settings, resources: Resources | None = None) -> FastAPI:
+    """The API. ``resources`` are built (and closed) by the app unless the caller owns them."""
     version = package_version()
     registry = new_registry()
     http_metrics = HttpMetrics(registry)
     build_info(registry, version, settings.release_id)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _log.info("api_starting", env=settings.env.value, release=settings.release_id)
-        yield
-        _log.info("api_stopped")
+        owned = resources is None
+        app.state.resources = resources or build_resources(settings, "orion-api")
+        try:
+            await check_isolation(app.state.resources)
+            yield
+        finally:
+            if owned:
+                await app.state.resources.close()
+            _log.info("api_stopped")
 
     docs = settings.api.docs_enabled
     app = FastAPI(
@@ -56,13 +79,23 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    if resources is not None:
+        app.state.resources = resources
     app.state.metrics_registry = registry
     install_error_handlers(app)
     app.include_router(liveness_router(version, settings.release_id))
     token = settings.metrics.token.get_secret_value() if settings.metrics.token else None
     app.include_router(metrics_router(registry, token))
+    app.include_router(tenants_api.router)
 
     # Added innermost first: the last one added wraps all the others.
+    if settings.chaos.error_rate > 0 or settings.chaos.latency_seconds > 0:
+        # Innermost, so RequestContextMiddleware counts injected faults (rollback drills).
+        app.add_middleware(
+            ChaosMiddleware,
+            error_rate=settings.chaos.error_rate,
+            latency_seconds=settings.chaos.latency_seconds,
+        )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(

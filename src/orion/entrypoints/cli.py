@@ -14,6 +14,13 @@ from rich.table import Table
 
 from orion import package_version
 from orion.entrypoints.bootstrap import configure_process_logging, settings_or_exit
+from orion.entrypoints.db_cli import db_app
+from orion.entrypoints.local_services import (
+    needs_local_database,
+    start_local_database,
+    use_local_database,
+)
+from orion.entrypoints.secrets_cli import secrets_app, token_app
 from orion.ops.config_check import ENV_FILES, check, parity
 from orion.platform.config import project_root
 from orion.platform.environment import Environment
@@ -26,6 +33,9 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check settings before they reach a deploy.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(secrets_app, name="secrets")
+app.add_typer(token_app, name="token")
 
 _console = Console()
 _errors = Console(stderr=True)
@@ -46,6 +56,9 @@ def api(
     """Serve the HTTP API."""
     settings = settings_or_exit()
     configure_process_logging(settings)
+    local = start_local_database(settings) if needs_local_database(settings) else None
+    if local is not None:
+        settings = use_local_database(local)
     count = workers or settings.api.workers
     if count > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         metrics_dir = Path(".orion") / "metrics" / str(os.getpid())
@@ -63,6 +76,8 @@ def api(
         server_header=False,
         proxy_headers=False,
     )
+    if local is not None:
+        local.stop_if_started_here()
 
 
 @app.command()

@@ -69,6 +69,7 @@ class DatabaseSettings(_Group):
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
     statement_timeout_ms: int = Field(default=15_000, ge=0)
+    transaction_pooler: bool = False
     embedded_dir: Path = Path(".orion/pgdata")
 
 
@@ -131,6 +132,13 @@ class SentrySettings(_Group):
     traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
 
 
+class ChaosSettings(_Group):
+    """Fault injection for rollback drills (``CHAOS_*``); refused in production."""
+
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    latency_seconds: float = Field(default=0.0, ge=0, le=60)
+
+
 class Settings(BaseSettings):
     """Everything Orion reads from its environment, grouped by what it configures."""
 
@@ -161,6 +169,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
     sentry: SentrySettings = SentrySettings()
+    chaos: ChaosSettings = ChaosSettings()
 
     _split_lists = field_validator(
         "encryption_keys", "allowed_origins", "trusted_hosts", mode="before"

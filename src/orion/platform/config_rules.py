@@ -171,6 +171,10 @@ def _switch_rules(settings: Settings) -> Iterator[Problem]:
             yield Problem("API_DOCS_ENABLED", "must be off in production")
         if settings.api.debug:
             yield Problem("API_DEBUG", "must be off in production")
+        if settings.chaos.error_rate > 0:
+            yield Problem("CHAOS_ERROR_RATE", "must be 0 in production (fault injection)")
+        if settings.chaos.latency_seconds > 0:
+            yield Problem("CHAOS_LATENCY_SECONDS", "must be 0 in production (fault injection)")
     temporal = settings.temporal
     if (temporal.tls_cert is None) != (temporal.tls_key is None):
         yield Problem("TEMPORAL_TLS_CERT", "and TEMPORAL_TLS_KEY must be set together")

@@ -1,0 +1,1 @@
+"""A tenant's provider accounts and their encrypted credentials."""

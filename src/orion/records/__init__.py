@@ -1,0 +1,1 @@
+"""Unified customers and invoices."""

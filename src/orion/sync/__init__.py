@@ -1,0 +1,1 @@
+"""Durable incremental syncs on Temporal."""

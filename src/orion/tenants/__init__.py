@@ -1,0 +1,1 @@
+"""Tenants (the isolation boundary) and their audit log."""

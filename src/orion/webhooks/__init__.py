@@ -1,0 +1,1 @@
+"""The webhook inbox: verify, store, acknowledge, then process exactly once."""

@@ -19,7 +19,7 @@ from orion.platform.error_handlers import install_error_handlers
 from orion.platform.liveness import liveness_router
 from orion.platform.metrics import HttpMetrics, build_info, metrics_router, new_registry
 from orion.platform.request_middleware import RequestContextMiddleware
-from orion.platform.resources import Resources, build_resources
+from orion.platform.resources import Resources, open_resources
 from orion.platform.security import (
     BodyLimitMiddleware,
     JsonCORSMiddleware,
@@ -59,7 +59,7 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _log.info("api_starting", env=settings.env.value, release=settings.release_id)
         owned = resources is None
-        app.state.resources = resources or build_resources(settings, "orion-api")
+        app.state.resources = resources or await open_resources(settings, "orion-api")
         try:
             await check_isolation(app.state.resources)
             yield

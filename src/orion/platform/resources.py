@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from temporalio.client import Client
 
 from orion.platform.auth import JwksCache, TokenVerifier
 from orion.platform.config import Settings
 from orion.platform.crypto import Vault
 from orion.platform.db import Database, PoolOptions, create_engine
+from orion.platform.temporal_client import connect_temporal
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Resources:
     verifier: TokenVerifier
     vault: Vault
     http: httpx.AsyncClient
+    temporal: Client | None = None
 
     async def close(self) -> None:
         if self.database is not None:
@@ -42,7 +45,18 @@ def pool_options(settings: Settings, application_name: str) -> PoolOptions:
     )
 
 
+async def open_resources(settings: Settings, application_name: str) -> Resources:
+    """Everything plus the (lazily connecting) Temporal client when an address is set."""
+    resources = build_resources(settings, application_name)
+    if settings.temporal.address:
+        resources.temporal = await connect_temporal(
+            settings.temporal, identity=f"{application_name}@{settings.release_id}"
+        )
+    return resources
+
+
 def build_resources(settings: Settings, application_name: str) -> Resources:
+    """The synchronous part: database pool, token verifier, vault, HTTP client."""
     http = httpx.AsyncClient(follow_redirects=False, timeout=10)
     supabase = settings.supabase
     jwks = JwksCache(supabase.jwks_url, http) if supabase.jwks_url else None

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.temporal",
     "tests.fixtures.jwks",
+    "tests.fixtures.emulator",
 ]

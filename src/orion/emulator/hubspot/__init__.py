@@ -1,0 +1,1 @@
+"""HubSpot-compatible part of the emulator: CRM v3 objects, search, rate limits, routes."""

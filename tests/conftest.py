@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.temporal",
     "tests.fixtures.jwks",
     "tests.fixtures.emulator",
+    "tests.fixtures.stack",
 ]

@@ -206,10 +206,10 @@ CREATE FUNCTION orion_webhook_backlog()
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ SELECT count(*), min(received_at) FROM webhook_events WHERE status = 'received' $$;
 
-CREATE FUNCTION orion_active_connections()
-    RETURNS TABLE (connection_id uuid, tenant_id uuid, status text)
+CREATE FUNCTION orion_all_connections()
+    RETURNS TABLE (connection_id uuid, tenant_id uuid, status text, sync_interval_seconds integer)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$ SELECT id, tenant_id, status FROM connections $$;
+    AS $$ SELECT id, tenant_id, status, sync_interval_seconds FROM connections $$;
 """
 
 
@@ -267,7 +267,7 @@ def upgrade() -> None:
         "orion_connections_for_account(text, text)",
         "orion_undispatched_webhook_events(interval, integer)",
         "orion_webhook_backlog()",
-        "orion_active_connections()",
+        "orion_all_connections()",
     ):
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_GROUP}")
@@ -276,7 +276,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in sql_statements(
         """
-        DROP FUNCTION IF EXISTS orion_active_connections();
+        DROP FUNCTION IF EXISTS orion_all_connections();
         DROP FUNCTION IF EXISTS orion_webhook_backlog();
         DROP FUNCTION IF EXISTS orion_undispatched_webhook_events(interval, integer);
         DROP FUNCTION IF EXISTS orion_connections_for_account(text, text);

@@ -36,7 +36,9 @@ def test_correct_production_file_passes(clean_environ: None, tmp_path: Path) -> 
 
 
 def test_missing_env_file_is_a_problem(clean_environ: None, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["config", "check", "--env-file", str(tmp_path / "nope.env")])
+    result = runner.invoke(
+        app, ["config", "check", "--env-file", str(tmp_path / "nope.env")], env={"COLUMNS": "400"}
+    )
     assert result.exit_code == 1
     assert "does not exist" in result.output
 

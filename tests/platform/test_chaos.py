@@ -13,7 +13,9 @@ from orion.entrypoints.api import create_app
 from orion.ops.config_check import check
 from orion.ops.prometheus_text import parse_samples
 from orion.platform.chaos import ChaosMiddleware, FailureSchedule, is_exempt
-from orion.platform.config_rules import check_settings
+from orion.platform.config import load_settings
+from orion.platform.config_rules import ConfigError, check_settings
+from orion.platform.environment import Environment
 from tests.fixtures.http import asgi_client
 from tests.fixtures.settings import SettingsFactory, production_values
 
@@ -118,3 +120,11 @@ def test_rates_outside_zero_to_one_are_type_errors(clean_environ: None, tmp_path
     env_file = tmp_path / "development.env"
     env_file.write_text("CHAOS_ERROR_RATE=1.5\n")
     assert "CHAOS_ERROR_RATE" in {p.variable for p in check(None, env_file)}
+
+
+def test_production_refuses_to_start_with_chaos(clean_environ: None, tmp_path: Path) -> None:
+    env_file = tmp_path / "production.env"
+    values = production_values() | {"CHAOS_ERROR_RATE": "0.2"}
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    with pytest.raises(ConfigError, match="CHAOS_ERROR_RATE"):
+        load_settings(Environment.PRODUCTION, env_file)  # what every process runs at start-up

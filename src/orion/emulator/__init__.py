@@ -3,7 +3,8 @@
 Used by `orion up --demo`, by tests and by benchmarks: the official clients are pointed
 at it (`stripe.StripeClient(key, base_addresses={"api": url})`, httpx or the HubSpot
 client with `host=url`), so it reproduces the providers' wire behaviour: auth errors,
-list/cursor semantics, 30-day event retention, search caps, rate limits and error bodies.
+list/cursor semantics, 30-day event retention, search caps, rate limits and error bodies
+(HubSpot: CRM v3 objects and search, v4 association batch read).
 Details, limits and demo keys: `README.md` beside this file.
 
 Python API
@@ -36,7 +37,8 @@ Admin API (JSON, under `/_emulator`)
                                                       archived, updated_at}]}
     GET    /hubspot/portals/{token}/webhook-events   every queued webhook event
     PUT    /hubspot/portals/{token}/rate-limits      {burst_max, burst_interval_ms, daily_max,
-                                                      search_max, search_interval_ms} (0 = off)
+                                                      search_max, search_interval_ms} (0 or
+                                                      null = off, and no headers for it)
     GET    /clock, PUT /clock {offset_seconds}, POST /clock/advance {seconds}   emulator-wide
     PUT    /clock/{stripe|hubspot}/{key} {offset_seconds}
     POST   /clock/{stripe|hubspot}/{key}/advance {seconds}                      one account

@@ -52,7 +52,7 @@ class HubSpotPortalIn(BaseModel):
     client_secret: str | None = None
     app_id: int | None = None
     portal_id: int | None = None
-    rate_limits: dict[str, int] | None = None
+    rate_limits: dict[str, int | None] | None = None
     now_ms: int | None = None
     history_days: Annotated[int, Field(ge=1, le=3650)] = 180
 
@@ -214,7 +214,7 @@ def build_admin_router(state: EmulatorState) -> APIRouter:
             return json_body(list(portal.webhook_events))
 
     @router.put("/hubspot/portals/{token}/rate-limits")
-    def set_rate_limits(token: str, body: dict[str, int]) -> Response:
+    def set_rate_limits(token: str, body: dict[str, int | None]) -> Response:
         portal = hubspot_portal(token)
         try:
             portal.limiter.configure(RateLimits.from_json(body))

@@ -1,12 +1,13 @@
 """Deterministic fake people, companies and products shared by both providers' seeders.
 
-Tuples (not lists) so nothing here is mutable module state.
+Tuples and read-only mappings, so nothing here is mutable module state.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from types import MappingProxyType
 
 FIRST_NAMES = (
     "Ada",
@@ -108,6 +109,21 @@ CITIES = (
     ("Tokyo", "100-0001", "JP"),
     ("Zürich", "8001", "CH"),
 )
+# State/region per city, written the way people type it into a CRM (codes and names mixed).
+# Looked up, not drawn, so adding it left every seeded sequence unchanged.
+REGIONS = MappingProxyType(
+    {
+        "Berlin": "Berlin",
+        "Paris": "Île-de-France",
+        "London": "England",
+        "New York": "NY",
+        "San Francisco": "CA",
+        "Toronto": "ON",
+        "Madrid": "Comunidad de Madrid",
+        "Tokyo": "Tokyo",
+        "Zürich": "ZH",
+    }
+)
 STREETS = ("Main St", "High St", "Rue de Rivoli", "Unter den Linden", "Market St", "Baker St")
 PRODUCTS = (
     "Pro plan (monthly)",
@@ -134,6 +150,7 @@ class Person:
     city: str | None
     postal_code: str | None
     country: str | None
+    state: str | None = None
 
 
 def person(rng: random.Random, serial: int) -> Person:
@@ -164,4 +181,5 @@ def person(rng: random.Random, serial: int) -> Person:
         city=city,
         postal_code=postal_code,
         country=country,
+        state=REGIONS.get(city) if city else None,
     )

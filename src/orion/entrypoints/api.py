@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import structlog
 from fastapi import FastAPI
@@ -11,13 +12,19 @@ from secure.middleware import SecureASGIMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from orion import package_version
+from orion.connections import api as connections_api
 from orion.entrypoints.bootstrap import configure_process_logging, settings_or_exit
 from orion.platform.chaos import ChaosMiddleware
+from orion.platform.client_ip import ClientAddress
 from orion.platform.config import Settings
 from orion.platform.db_isolation import isolation_problems
 from orion.platform.error_handlers import install_error_handlers
+from orion.platform.health import health_router
+from orion.platform.health_checks import api_health_monitor
 from orion.platform.liveness import liveness_router
 from orion.platform.metrics import HttpMetrics, build_info, metrics_router, new_registry
+from orion.platform.ratelimit import rate_limiter
+from orion.platform.ratelimit_middleware import RateLimitMiddleware
 from orion.platform.request_middleware import RequestContextMiddleware
 from orion.platform.resources import Resources, open_resources
 from orion.platform.security import (
@@ -26,7 +33,13 @@ from orion.platform.security import (
     TrustedHostMiddleware,
     security_policy,
 )
+from orion.platform.sentry import init_sentry
+from orion.platform.shutdown import DrainState
+from orion.records import api as records_api
+from orion.sync import api as sync_api
+from orion.sync.schedules import TemporalSyncSchedules
 from orion.tenants import api as tenants_api
+from orion.webhooks.metrics import WebhookBacklog, WebhookMetrics
 
 _log = structlog.get_logger("orion.api")
 
@@ -48,22 +61,41 @@ async def check_isolation(resources: Resources) -> None:
         _log.warning("tenant_isolation_weak", problem=problem)
 
 
-def create_app(settings: Settings, resources: Resources | None = None) -> FastAPI:
-    """The API. ``resources`` are built (and closed) by the app unless the caller owns them."""
+def create_app(
+    settings: Settings, resources: Resources | None = None, *, drain: DrainState | None = None
+) -> FastAPI:
+    """The API. ``resources`` are built (and closed) by the app unless the caller owns them.
+
+    ``drain`` tells readiness when the server is shutting down (see platform/shutdown.py).
+    """
     version = package_version()
     registry = new_registry()
     http_metrics = HttpMetrics(registry)
     build_info(registry, version, settings.release_id)
+    limiter = rate_limiter(settings, registry)
+    backlog = WebhookBacklog(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _log.info("api_starting", env=settings.env.value, release=settings.release_id)
         owned = resources is None
-        app.state.resources = resources or await open_resources(settings, "orion-api")
+        app.state.resources = resources or await open_resources(
+            settings, "orion-api", registry=registry
+        )
+        database = app.state.resources.database
+        sampler = asyncio.create_task(backlog.run(database)) if database is not None else None
+        temporal = app.state.resources.temporal
+        if temporal is not None:
+            app.state.sync_schedules = TemporalSyncSchedules(temporal, settings.temporal.task_queue)
         try:
             await check_isolation(app.state.resources)
             yield
         finally:
+            if sampler is not None:
+                sampler.cancel()
+                with suppress(asyncio.CancelledError):
+                    await sampler
+            await limiter.close()
             if owned:
                 await app.state.resources.close()
             _log.info("api_stopped")
@@ -82,11 +114,20 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
     if resources is not None:
         app.state.resources = resources
     app.state.metrics_registry = registry
+    app.state.rate_limiter = limiter
+    app.state.webhook_metrics = WebhookMetrics(registry)
     install_error_handlers(app)
     app.include_router(liveness_router(version, settings.release_id))
+    health = api_health_monitor(settings, lambda: getattr(app.state, "resources", None), limiter)
+    app.include_router(
+        health_router(
+            health, drain or DrainState(), version=version, release_id=settings.release_id
+        )
+    )
     token = settings.metrics.token.get_secret_value() if settings.metrics.token else None
     app.include_router(metrics_router(registry, token))
-    app.include_router(tenants_api.router)
+    for router in (tenants_api.router, connections_api.router, records_api.router, sync_api.router):
+        app.include_router(router)
 
     # Added innermost first: the last one added wraps all the others.
     if settings.chaos.error_rate > 0 or settings.chaos.latency_seconds > 0:
@@ -98,6 +139,13 @@ def create_app(settings: Settings, resources: Resources | None = None) -> FastAP
         )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    if settings.ratelimit.enabled:
+        # Outside the body limit (refuse before reading), inside CORS (a 429 a browser can read).
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            client_address=ClientAddress.from_settings(settings),
+        )
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -127,4 +175,5 @@ def app_from_environment() -> FastAPI:
     """Uvicorn factory: each worker process builds its app from the environment."""
     settings = settings_or_exit()
     configure_process_logging(settings)
-    return create_app(settings)
+    init_sentry(settings, component="api")
+    return create_app(settings, drain=DrainState.from_environment())

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+from limits import parse as parse_limit
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -56,6 +59,8 @@ class ApiSettings(_Group):
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    #: After SIGTERM, readiness answers 503 for this long before uvicorn stops accepting.
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=300)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     docs_enabled: bool = False
     debug: bool = False
@@ -75,6 +80,50 @@ class DatabaseSettings(_Group):
 
 class RedisSettings(_Group):
     url: SecretStr | None = None
+
+
+class HealthSettings(_Group):
+    """Readiness checks (``HEALTH_*``): per-dependency timeout, and how long a result is reused."""
+
+    timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    cache_seconds: float = Field(default=1.0, ge=0, le=10)
+
+
+def _rate_limit(value: str) -> str:
+    try:
+        parse_limit(value)  # the library's own grammar: "600/minute", "10 per second"
+    except ValueError:
+        raise ValueError("is not a rate limit such as 600/minute") from None
+    return value
+
+
+def _networks(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP network (CIDR)") from None
+    return values
+
+
+class RateLimitSettings(_Group):
+    """Moving-window limits (``RATELIMIT_*``), shared through REDIS_URL when it is set."""
+
+    enabled: bool = True
+    read: str = "600/minute"
+    write: str = "120/minute"
+    webhook: str = "1200/minute"
+    client_ip_headers: CsvList = Field(default_factory=list)
+    trusted_proxy_count: int = Field(default=0, ge=0, le=10)
+    trusted_proxy_cidrs: CsvList = Field(default_factory=list)
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    redis_probe_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    _split_lists = field_validator("client_ip_headers", "trusted_proxy_cidrs", mode="before")(
+        _split_csv
+    )
+    _limits = field_validator("read", "write", "webhook")(_rate_limit)
+    _cidrs = field_validator("trusted_proxy_cidrs")(_networks)
 
 
 class TemporalSettings(_Group):
@@ -122,6 +171,39 @@ class LogSettings(_Group):
         return level
 
 
+class WorkerSettings(_Group):
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    reconcile_interval_seconds: float = Field(default=300.0, ge=5)
+    max_concurrent_activities: int = Field(default=20, ge=1)
+    metrics_address: str | None = None  # host:port for Orion's worker metrics; unset = off
+    temporal_metrics_address: str | None = None  # host:port for the Temporal SDK's metrics
+
+
+class WebhookSettings(_Group):
+    """The webhook inbox (``WEBHOOKS_*``): public URL, group commit, retries, relay."""
+
+    #: Scheme, host (and port) HubSpot calls; HubSpot signs that exact URL. Unset = the
+    #: request's own scheme and Host (right only without a TLS-terminating proxy in front).
+    public_base_url: str | None = None
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    batch_max_rows: int = Field(default=500, ge=1, le=10_000)
+    writers: int = Field(default=2, ge=1, le=16)
+    store_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    relay_interval_seconds: float = Field(default=2.0, gt=0, le=300)
+    relay_delay_seconds: float = Field(default=5.0, ge=0, le=3600)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("must be an http(s) URL such as https://api.example.com")
+        return value.strip().rstrip("/")
+
+
 class MetricsSettings(_Group):
     token: SecretStr | None = None
 
@@ -162,14 +244,18 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
+    health: HealthSettings = HealthSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
     temporal: TemporalSettings = TemporalSettings()
     stripe: StripeSettings = StripeSettings()
     hubspot: HubSpotSettings = HubSpotSettings()
     supabase: SupabaseSettings = SupabaseSettings()
     log: LogSettings = LogSettings()
+    worker: WorkerSettings = WorkerSettings()
     metrics: MetricsSettings = MetricsSettings()
     sentry: SentrySettings = SentrySettings()
     chaos: ChaosSettings = ChaosSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     _split_lists = field_validator(
         "encryption_keys", "allowed_origins", "trusted_hosts", mode="before"

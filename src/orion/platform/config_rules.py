@@ -175,6 +175,8 @@ def _switch_rules(settings: Settings) -> Iterator[Problem]:
             yield Problem("CHAOS_ERROR_RATE", "must be 0 in production (fault injection)")
         if settings.chaos.latency_seconds > 0:
             yield Problem("CHAOS_LATENCY_SECONDS", "must be 0 in production (fault injection)")
+        if not settings.ratelimit.enabled:
+            yield Problem("RATELIMIT_ENABLED", "must be on in production")
     temporal = settings.temporal
     if (temporal.tls_cert is None) != (temporal.tls_key is None):
         yield Problem("TEMPORAL_TLS_CERT", "and TEMPORAL_TLS_KEY must be set together")

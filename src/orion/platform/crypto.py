@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -34,8 +35,14 @@ class Sealed:
     key_id: str
 
 
+class VaultObserver(Protocol):
+    """Told about every operation (``VaultMetrics`` counts them)."""
+
+    def record(self, op: str, outcome: str) -> None: ...
+
+
 class Vault:
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], *, metrics: VaultObserver | None = None) -> None:
         if not keys:
             raise VaultError("no encryption keys configured (ENCRYPTION_KEYS)")
         try:
@@ -45,11 +52,40 @@ class Vault:
         self._multi = MultiFernet(self._fernets)
         self.key_ids = [key_id(key) for key in keys]
         self.primary_key_id = self.key_ids[0]
+        self._metrics = metrics
 
     def seal(self, plaintext: bytes) -> Sealed:
-        return Sealed(self._fernets[0].encrypt(plaintext), self.primary_key_id)
+        sealed = self._seal(plaintext)
+        self._record("seal", "ok")
+        return sealed
 
     def open(self, token: bytes) -> bytes:
+        try:
+            plaintext = self._open(token)
+        except VaultError:
+            self._record("open", "error")
+            raise
+        self._record("open", "ok")
+        return plaintext
+
+    def reseal(self, token: bytes) -> Sealed:
+        """The same plaintext under the primary key (rotation)."""
+        try:
+            sealed = self._seal(self._open(token))
+        except VaultError:
+            self._record("reseal", "error")
+            raise
+        self._record("reseal", "ok")
+        return sealed
+
+    def _record(self, op: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.record(op, outcome)
+
+    def _seal(self, plaintext: bytes) -> Sealed:
+        return Sealed(self._fernets[0].encrypt(plaintext), self.primary_key_id)
+
+    def _open(self, token: bytes) -> bytes:
         try:
             return self._multi.decrypt(token)
         except InvalidToken:
@@ -57,7 +93,3 @@ class Vault:
                 "a stored secret cannot be decrypted with the configured ENCRYPTION_KEYS "
                 "(it was tampered with, or the key that wrote it was removed)"
             ) from None
-
-    def reseal(self, token: bytes) -> Sealed:
-        """The same plaintext under the primary key (rotation)."""
-        return self.seal(self.open(token))

@@ -32,12 +32,17 @@ def get_database(resources: Annotated[Resources, Depends(get_resources)]) -> Dat
 
 
 async def get_principal(
+    request: Request,
     resources: Annotated[Resources, Depends(get_resources)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    if not authorization or not authorization.lower().startswith("bearer "):
+    verified = getattr(request.state, "principal", None)  # the rate limiter checked it already
+    if isinstance(verified, Principal):
+        principal = verified
+    elif not authorization or not authorization.lower().startswith("bearer "):
         raise AuthError()
-    principal = await resources.verifier.verify(authorization[7:].strip())
+    else:
+        principal = await resources.verifier.verify(authorization[7:].strip())
     structlog.contextvars.bind_contextvars(tenant_id=str(principal.tenant_id))
     return principal
 

@@ -55,6 +55,13 @@ class TooManyRequests(OrionError):
     code = "rate_limited"
 
 
+class BadGateway(OrionError):
+    """An upstream provider failed or is throttling us; the caller may retry later."""
+
+    status_code = 502
+    code = "provider_unavailable"
+
+
 class ServiceUnavailable(OrionError):
     status_code = 503
     code = "service_unavailable"

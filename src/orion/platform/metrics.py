@@ -65,6 +65,24 @@ class HttpMetrics:
         self.duration.labels(method, route).observe(seconds)
 
 
+class VaultMetrics:
+    """Credential vault operations (``op`` = seal/open/reseal, ``outcome`` = ok/error).
+
+    A burst of ``open`` errors means a key was removed too early or data was tampered with.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.operations = Counter(
+            "orion_vault_operations",
+            "Credential vault operations, by operation and outcome.",
+            ["op", "outcome"],
+            registry=registry,
+        )
+
+    def record(self, op: str, outcome: str) -> None:
+        self.operations.labels(op, outcome).inc()
+
+
 def build_info(registry: CollectorRegistry, version: str, release_id: str) -> None:
     info = Gauge(
         "orion_build_info",

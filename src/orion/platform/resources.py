@@ -9,12 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from temporalio.client import Client
 
 from orion.platform.auth import JwksCache, TokenVerifier
 from orion.platform.config import Settings
 from orion.platform.crypto import Vault
 from orion.platform.db import Database, PoolOptions, create_engine
+from orion.platform.metrics import VaultMetrics
 from orion.platform.temporal_client import connect_temporal
 
 
@@ -26,10 +31,13 @@ class Resources:
     vault: Vault
     http: httpx.AsyncClient
     temporal: Client | None = None
+    redis: Redis | None = None
 
     async def close(self) -> None:
         if self.database is not None:
             await self.database.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.http.aclose()
 
 
@@ -45,9 +53,21 @@ def pool_options(settings: Settings, application_name: str) -> PoolOptions:
     )
 
 
-async def open_resources(settings: Settings, application_name: str) -> Resources:
+def redis_client(url: str, timeout_seconds: float) -> Redis:
+    """A Redis client that fails fast: no retries (redis-py retries 10 times by default)."""
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+async def open_resources(
+    settings: Settings, application_name: str, *, registry: CollectorRegistry | None = None
+) -> Resources:
     """Everything plus the (lazily connecting) Temporal client when an address is set."""
-    resources = build_resources(settings, application_name)
+    resources = build_resources(settings, application_name, registry=registry)
     if settings.temporal.address:
         resources.temporal = await connect_temporal(
             settings.temporal, identity=f"{application_name}@{settings.release_id}"
@@ -55,8 +75,13 @@ async def open_resources(settings: Settings, application_name: str) -> Resources
     return resources
 
 
-def build_resources(settings: Settings, application_name: str) -> Resources:
-    """The synchronous part: database pool, token verifier, vault, HTTP client."""
+def build_resources(
+    settings: Settings, application_name: str, *, registry: CollectorRegistry | None = None
+) -> Resources:
+    """The synchronous part: database pool, token verifier, vault, HTTP and Redis clients.
+
+    With a ``registry``, vault operations are counted on it.
+    """
     http = httpx.AsyncClient(follow_redirects=False, timeout=10)
     supabase = settings.supabase
     jwks = JwksCache(supabase.jwks_url, http) if supabase.jwks_url else None
@@ -72,5 +97,11 @@ def build_resources(settings: Settings, application_name: str) -> Resources:
             settings.database.url.get_secret_value(), pool_options(settings, application_name)
         )
         database = Database(engine)
-    vault = Vault([key.get_secret_value() for key in settings.encryption_keys])
-    return Resources(settings, database, verifier, vault, http)
+    keys = [key.get_secret_value() for key in settings.encryption_keys]
+    vault = Vault(keys, metrics=VaultMetrics(registry) if registry is not None else None)
+    resources = Resources(settings, database, verifier, vault, http)
+    if settings.redis.url is not None:
+        resources.redis = redis_client(
+            settings.redis.url.get_secret_value(), settings.health.timeout_seconds
+        )
+    return resources

@@ -12,7 +12,7 @@ from orion.emulator.churn import ChurnSpec, ObjectChanges
 from orion.emulator.fakedata import person
 from orion.emulator.hubspot.models import CONTACTS, INVOICES, CrmObject, ObjectSchema, Value
 from orion.emulator.hubspot.portal import HubSpotPortal
-from orion.emulator.hubspot.seed import contact_values, new_invoice
+from orion.emulator.hubspot.seed import contact_values, new_invoice, payment_values
 from orion.emulator.ids import seeded_rng
 
 
@@ -68,7 +68,7 @@ class HubSpotChurner:
         for object_id in chosen[:update_count]:
             now = self._tick()
             obj = store[object_id]
-            for name, value in self._changes(schema, obj).items():
+            for name, value in self._changes(schema, obj, now).items():
                 obj.set(schema, name, value, now)
                 self._hook(
                     schema,
@@ -78,9 +78,7 @@ class HubSpotChurner:
                     property_name=name,
                     property_value=obj.wire(schema, name),
                 )
-            obj.updated_ms = now
-            obj.version += 1
-            portal.touched()
+            portal.modified(schema.name, obj, now)
             changes.updated.append(str(object_id))
         for object_id in chosen[update_count:]:
             now = self._tick()
@@ -108,15 +106,9 @@ class HubSpotChurner:
         portal.insert(schema.name, obj)
         return obj
 
-    def _changes(self, schema: ObjectSchema, obj: CrmObject) -> dict[str, Value]:
+    def _changes(self, schema: ObjectSchema, obj: CrmObject, now: int) -> dict[str, Value]:
         if schema is INVOICES:
-            status = obj.values.get("hs_invoice_status")
-            if status == "draft":
-                return {"hs_invoice_status": "open"}
-            if status == "open":
-                return {"hs_invoice_status": "paid", "hs_balance_due": "0.00"}
-            billed = self.rng.randrange(5, 5000)
-            return {"hs_amount_billed": f"{billed:.2f}"}
+            return self._invoice_changes(obj, now)
         fresh = person(self.rng, self.rng.randrange(10**6))
         pick = self.rng.random()
         if pick < 0.4:
@@ -124,13 +116,43 @@ class HubSpotChurner:
         elif pick < 0.7:
             candidates = {"firstname": fresh.first_name or "Sam", "lastname": fresh.last_name}
         else:
-            candidates = {"phone": fresh.phone or "+1 555 0100", "city": fresh.city}
-        changed: dict[str, Value] = {
-            name: value
-            for name, value in candidates.items()
-            if value is not None and value != obj.values.get(name)
-        }
+            # A move changes the whole place, so city, state and zip stay consistent.
+            candidates = {
+                "phone": fresh.phone or "+1 555 0100",
+                "city": fresh.city,
+                "state": fresh.state,
+                "zip": fresh.postal_code,
+            }
+        changed = _differences(obj, candidates)
         return changed or {"phone": f"+1 555 {self.rng.randrange(1000, 9999)}"}
+
+    def _invoice_changes(self, obj: CrmObject, now: int) -> dict[str, Value]:
+        """draft -> open -> paid (paid in full, now); later only the amount is corrected,
+        and on a paid invoice the amount paid moves with it."""
+        status = str(obj.values.get("hs_invoice_status"))
+        billed = str(obj.values.get("hs_amount_billed"))
+        paid_at = obj.values.get("hs_payment_date")
+        if status == "draft":
+            return {"hs_invoice_status": "open"}
+        if status == "open":
+            return _differences(obj, payment_values("paid", billed, now))
+        whole = self.rng.randrange(5, 5000)
+        if f"{whole:.2f}" == billed:
+            whole += 1  # a correction always changes the amount
+        corrected = f"{whole:.2f}"
+        at = paid_at if isinstance(paid_at, int) else now
+        return _differences(
+            obj, {"hs_amount_billed": corrected, **payment_values(status, corrected, at)}
+        )
+
+
+def _differences(obj: CrmObject, candidates: dict[str, Value]) -> dict[str, Value]:
+    """The candidate values that are set and differ from the object's current ones."""
+    return {
+        name: value
+        for name, value in candidates.items()
+        if value is not None and value != obj.values.get(name)
+    }
 
 
 def churn_portal(

@@ -1,8 +1,10 @@
 """One HubSpot portal (account): CRM objects per type, paging, search, webhook events.
 
 Active and archived ids are kept in sorted lists, so a list page is a bisect plus a
-slice. Search results for one query are computed once per data revision and cached, so
-paging a large result set does not re-scan the portal on every page.
+slice. Each type also keeps sorted indexes on created, last-modified and id (`index`),
+updated on every write, so range searches on them never scan the portal. A query's total
+and the leading ids it has needed so far are cached per data revision, so paging a large
+result set does not recompute it on every page.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from orion.emulator.clock import Clock
 from orion.emulator.hubspot.errors import HubSpotAPIError, validation_error
+from orion.emulator.hubspot.index import IndexedSearch, SortedIndex, indexed_properties
 from orion.emulator.hubspot.models import SCHEMAS, CrmObject, ObjectSchema
 from orion.emulator.hubspot.ratelimit import RateLimiter, RateLimits
 from orion.emulator.hubspot.search import MAX_RESULTS, SearchQuery, ordered_ids
@@ -30,6 +33,12 @@ _SUBSCRIPTIONS = (
     "object.propertyChange",
     "object.deletion",
 )
+
+
+def _indexed(obj: CrmObject, schema: ObjectSchema, prop: str) -> int:
+    value = obj.typed(schema, prop)
+    assert isinstance(value, int)  # created, modified and id are always set integers
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +87,14 @@ class HubSpotPortal:
         self.objects: dict[str, dict[int, CrmObject]] = {name: {} for name in SCHEMAS}
         self._active: dict[str, list[int]] = {name: [] for name in SCHEMAS}
         self._archived: dict[str, list[int]] = {name: [] for name in SCHEMAS}
+        self._indexes = {
+            name: {prop: SortedIndex() for prop in indexed_properties(schema)}
+            for name, schema in SCHEMAS.items()
+        }
         self._next_id = {name: rng.randrange(100, 900) * 1000 + 1 for name in SCHEMAS}
         self.revision = 0
-        self._search_cache: OrderedDict[tuple[Any, ...], tuple[int, list[int]]] = OrderedDict()
+        # query -> (revision, total, leading ids in result order)
+        self._search_cache: OrderedDict[tuple[Any, ...], tuple[int, int, list[int]]] = OrderedDict()
         self.webhook_events: list[dict[str, Any]] = []
         self._webhook_cursor = 0
         self._next_event_id = rng.randrange(10**6, 10**7)
@@ -107,30 +121,44 @@ class HubSpotPortal:
 
     def load(self, object_type: str, objects: list[CrmObject]) -> None:
         """Bulk insert of new active objects (seeding)."""
+        schema = self.schema(object_type)
         with self.lock:
             store = self.objects[object_type]
             for obj in objects:
                 store[obj.id] = obj
             self._active[object_type].extend(obj.id for obj in objects)
             self._active[object_type].sort()
+            for prop, index in self._indexes[object_type].items():
+                index.extend((_indexed(obj, schema, prop), obj.id) for obj in objects)
             self.revision += 1
 
     def insert(self, object_type: str, obj: CrmObject) -> None:
+        schema = self.schema(object_type)
         with self.lock:
             self.objects[object_type][obj.id] = obj
             insort(self._active[object_type], obj.id)
+            for prop, index in self._indexes[object_type].items():
+                index.add(_indexed(obj, schema, prop), obj.id)
             self.revision += 1
 
-    def touched(self) -> None:
-        """Call after changing an object in place (invalidates cached searches)."""
+    def modified(self, object_type: str, obj: CrmObject, at_ms: int) -> None:
+        """Record that `obj` (active, its properties already set) changed at `at_ms`."""
         with self.lock:
+            index = self._indexes[object_type][self.schema(object_type).modified_property]
+            index.remove(obj.updated_ms, obj.id)
+            obj.updated_ms = at_ms
+            index.add(at_ms, obj.id)
+            obj.version += 1
             self.revision += 1
 
     def archive(self, object_type: str, obj: CrmObject, at_ms: int) -> None:
+        schema = self.schema(object_type)
         with self.lock:
             active = self._active[object_type]
             del active[bisect_left(active, obj.id)]
             insort(self._archived[object_type], obj.id)
+            for prop, index in self._indexes[object_type].items():
+                index.remove(_indexed(obj, schema, prop), obj.id)
             obj.archived_ms = at_ms
             obj.version += 1
             self.revision += 1
@@ -198,22 +226,36 @@ class HubSpotPortal:
                 f"cannot page to after={query.after}. Narrow the filter instead.",
                 "VALIDATION_ERROR",
             )
+        want = min(query.after + query.limit, MAX_RESULTS)
         with self.lock:
             key = (object_type, query.result_key())
             cached = self._search_cache.get(key)
-            if cached is not None and cached[0] == self.revision:
-                ids = cached[1]
+            if cached is not None and cached[0] != self.revision:
+                cached = None
+            total, ids = (cached[1], cached[2]) if cached is not None else (0, [])
+            if cached is not None and len(ids) >= min(want, total):
                 self._search_cache.move_to_end(key)
             else:
-                store = self.objects[object_type]
-                ids = ordered_ids((store[i] for i in self._active[object_type]), query, schema)
-                self._search_cache[key] = (self.revision, ids)
+                # A deeper page than cached reads twice as far, so walking a query is linear.
+                total, ids = self._ordered(object_type, schema, query, max(want, 2 * len(ids)))
+                self._search_cache[key] = (self.revision, total, ids)
                 while len(self._search_cache) > _CACHE_SIZE:
                     self._search_cache.popitem(last=False)
-            end = min(query.after + query.limit, len(ids), MAX_RESULTS)
+            end = min(want, total)
             page = [self.objects[object_type][i] for i in ids[query.after : end]]
-            next_after = str(end) if end < len(ids) else None
-            return len(ids), page, next_after
+            next_after = str(end) if end < total else None
+            return total, page, next_after
+
+    def _ordered(
+        self, object_type: str, schema: ObjectSchema, query: SearchQuery, want: int
+    ) -> tuple[int, list[int]]:
+        """`(total, leading ids)`: from the indexes when they can answer, else by a scan."""
+        store = self.objects[object_type]
+        found = IndexedSearch(self._indexes[object_type], store, schema).run(query, want)
+        if found is not None:
+            return found
+        ids = ordered_ids((store[i] for i in self._active[object_type]), query, schema)
+        return len(ids), ids[:MAX_RESULTS]
 
     # --- webhooks and truth -------------------------------------------------------------
 

@@ -3,6 +3,10 @@ the separate search limit (about 5 requests per second per account).
 
 Windows are measured on the portal's `Clock`, so tests can make a limit trip
 deterministically (a long window) or reset it (advance the clock) without sleeping.
+
+A disabled limit (0) sends no headers at all, as HubSpot does for a limit an app does not
+have (OAuth apps get no `X-HubSpot-RateLimit-Daily*`): `Max: 0` / `Remaining: 0` would tell
+a client the window is used up.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ DAY_MS = 24 * 3600 * 1000
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """Defaults are HubSpot's published private-app limits (Professional tier).
-    A limit of 0 disables that check."""
+    A limit of 0 disables that check and its headers."""
 
     burst_max: int = 190
     burst_interval_ms: int = 10_000
@@ -33,11 +37,12 @@ class RateLimits:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> RateLimits:
+        """Fields left out keep their default; null disables a limit like 0."""
         known = cls.__dataclass_fields__
         unknown = set(body) - set(known)
         if unknown:
             raise ValueError(f"unknown rate limit fields: {sorted(unknown)}")
-        return cls(**{key: int(value) for key, value in body.items()})
+        return cls(**{key: int(value or 0) for key, value in body.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +103,14 @@ class RateLimiter:
 
     def _headers(self) -> dict[str, str]:
         limits = self.limits
-        return {
-            "X-HubSpot-RateLimit-Daily": str(limits.daily_max),
-            "X-HubSpot-RateLimit-Daily-Remaining": str(max(limits.daily_max - self._daily_used, 0)),
-            "X-HubSpot-RateLimit-Interval-Milliseconds": str(limits.burst_interval_ms),
-            "X-HubSpot-RateLimit-Max": str(limits.burst_max),
-            "X-HubSpot-RateLimit-Remaining": str(max(limits.burst_max - len(self._burst), 0)),
-        }
+        headers: dict[str, str] = {}
+        if limits.daily_max:
+            used = self._daily_used
+            headers["X-HubSpot-RateLimit-Daily"] = str(limits.daily_max)
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(limits.daily_max - used, 0))
+        if limits.burst_max:
+            remaining = max(limits.burst_max - len(self._burst), 0)
+            headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(limits.burst_interval_ms)
+            headers["X-HubSpot-RateLimit-Max"] = str(limits.burst_max)
+            headers["X-HubSpot-RateLimit-Remaining"] = str(remaining)
+        return headers

@@ -1,4 +1,5 @@
-"""HubSpot CRM v3 routes: account details, object list/get/search/batch read.
+"""HubSpot CRM routes: account details, v3 object list/get/search/batch read, and the v4
+association batch read.
 
 Query parameters follow the generated client's wire format (`properties` repeated or
 comma-separated, `archived=true`); bodies and errors follow the shapes in shared/data.
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from orion.emulator.http import json_body
+from orion.emulator.hubspot import associations
 from orion.emulator.hubspot.errors import (
     HubSpotAPIError,
     invalid_authentication,
@@ -177,6 +179,23 @@ def build_hubspot_router() -> APIRouter:
             }
         ]
         return json_body(answer, status_code=207)
+
+    @router.post("/crm/v4/associations/{from_type}/{to_type}/batch/read")
+    async def read_associations(
+        from_type: str, to_type: str, portal: PortalDep, request: Request
+    ) -> Response:
+        body = await _json(request)
+        started = _now_iso()
+        results, errors = associations.read_associations(portal, from_type, to_type, body)
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": _now_iso(),
+        }
+        if not errors:
+            return json_body(answer)
+        return json_body({**answer, "numErrors": len(errors), "errors": errors}, status_code=207)
 
     @router.api_route("/crm/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def unknown_crm(rest: str, portal: PortalDep) -> Response:

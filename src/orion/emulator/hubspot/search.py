@@ -5,13 +5,17 @@ ANDed (at most 5 groups, 6 filters per group, 18 in all); string comparisons ign
 datetime filter values are epoch milliseconds or ISO dates; `sorts` are strings or
 `{propertyName, direction}`; one sort at most; ties are broken by object id ascending and
 objects without the sort property come last. `limit` is at most 200 and `after` an offset.
+
+Filters are compiled once per query (values coerced up front) because a scan applies them
+to every object; `index` answers most queries from sorted indexes with the same semantics.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -39,6 +43,8 @@ OPERATORS = frozenset(
 MAX_LIMIT = 200
 MAX_RESULTS = 10_000
 Comparable = str | int | Decimal
+Predicate = Callable[[Value], bool]
+ObjectTest = Callable[[CrmObject], bool]
 
 
 class SearchValidationError(ValueError):
@@ -201,9 +207,12 @@ def coerce(kind: PropertyType, text: str) -> Comparable:
         return parse_datetime_ms(text)
     if kind == "number":
         try:
-            return Decimal(text.strip())
+            number = Decimal(text.strip())
         except InvalidOperation as exc:
             raise SearchValidationError(f"Invalid number value: {text!r}") from exc
+        if not number.is_finite():  # NaN cannot be ordered; neither is a HubSpot number
+            raise SearchValidationError(f"Invalid number value: {text!r}")
+        return number
     return text.casefold()
 
 
@@ -223,69 +232,96 @@ def _tokens(text: str) -> set[str]:
     return {lowered, *[t for t in re.split(r"[\s,;]+", lowered) if t]}
 
 
-def filter_matches(flt: Filter, kind: PropertyType, value: Value) -> bool:
-    have = comparable(kind, value)
+def compile_filter(flt: Filter, kind: PropertyType) -> Predicate:
+    """A test of one stored value, with the filter's own values coerced once (not per object)."""
     op = flt.operator
-    if op == "HAS_PROPERTY":
-        return have is not None
-    if op == "NOT_HAS_PROPERTY":
-        return have is None
+    if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+        present = op == "HAS_PROPERTY"
+        return lambda value: (comparable(kind, value) is not None) is present
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         wanted = (flt.value or "").casefold()
-        found = have is not None and any(
-            fnmatch.fnmatchcase(token, wanted) for token in _tokens(str(value))
-        )
-        return found if op == "CONTAINS_TOKEN" else not found
+        positive = op == "CONTAINS_TOKEN"
+
+        def contains(value: Value) -> bool:
+            found = comparable(kind, value) is not None and any(
+                fnmatch.fnmatchcase(token, wanted) for token in _tokens(str(value))
+            )
+            return found is positive
+
+        return contains
     if op in ("IN", "NOT_IN"):
-        inside = have is not None and any(have == coerce(kind, v) for v in flt.values)
-        return inside if op == "IN" else not inside
-    if have is None:
-        return op == "NEQ"
+        targets = frozenset(coerce(kind, v) for v in flt.values)
+        inside = op == "IN"
+        return lambda value: (comparable(kind, value) in targets) is inside
     target = coerce(kind, flt.value or "")
     if op == "EQ":
-        return have == target
+        return lambda value: comparable(kind, value) == target
     if op == "NEQ":
-        return have != target
+        return lambda value: comparable(kind, value) != target
     if op == "BETWEEN":
-        return target <= have <= coerce(kind, flt.high_value or "")  # type: ignore[operator]
-    return _ordered(op, have, target)
+        return _between(kind, target, coerce(kind, flt.high_value or ""))
+    compare = _ORDERED[op]
+
+    def ordered(value: Value) -> bool:
+        have = comparable(kind, value)
+        return type(have) is type(target) and compare(have, target)
+
+    return ordered
 
 
-def _ordered(op: str, have: Comparable, target: Comparable) -> bool:
-    if type(have) is not type(target):
-        return False
-    if op == "LT":
-        return have < target  # type: ignore[operator]
-    if op == "LTE":
-        return have <= target  # type: ignore[operator]
-    if op == "GT":
-        return have > target  # type: ignore[operator]
-    return have >= target  # type: ignore[operator]
+def _between(kind: PropertyType, low: Comparable, high: Comparable) -> Predicate:
+    def between(value: Value) -> bool:
+        have = comparable(kind, value)
+        return have is not None and low <= have <= high  # type: ignore[operator]
+
+    return between
+
+
+_ORDERED: dict[str, Callable[[Any, Any], bool]] = {
+    "LT": operator.lt,
+    "LTE": operator.le,
+    "GT": operator.gt,
+    "GTE": operator.ge,
+}
+
+
+def filter_matches(flt: Filter, kind: PropertyType, value: Value) -> bool:
+    return compile_filter(flt, kind)(value)
+
+
+def compile_group(group: tuple[Filter, ...], schema: ObjectSchema) -> ObjectTest:
+    """All filters of one group (ANDed) as one test of an object."""
+    checks = [
+        (f.property_name, compile_filter(f, schema.properties[f.property_name])) for f in group
+    ]
+    return lambda obj: all(check(obj.typed(schema, name)) for name, check in checks)
+
+
+def compile_query(query: SearchQuery, schema: ObjectSchema) -> ObjectTest:
+    """The whole query (text and filter groups) as one test of an object."""
+    groups = [compile_group(group, schema) for group in query.filter_groups]
+    needle = query.query.casefold() if query.query is not None else None
+
+    def matches(obj: CrmObject) -> bool:
+        if needle is not None and not any(
+            needle in str(obj.values.get(p) or "").casefold() for p in schema.searchable
+        ):
+            return False
+        return not groups or any(group(obj) for group in groups)
+
+    return matches
 
 
 def object_matches(obj: CrmObject, query: SearchQuery, schema: ObjectSchema) -> bool:
-    if query.query is not None:
-        needle = query.query.casefold()
-        if not any(needle in str(obj.values.get(p) or "").casefold() for p in schema.searchable):
-            return False
-    if not query.filter_groups:
-        return True
-    return any(
-        all(
-            filter_matches(
-                f, schema.properties[f.property_name], obj.typed(schema, f.property_name)
-            )
-            for f in group
-        )
-        for group in query.filter_groups
-    )
+    return compile_query(query, schema)(obj)
 
 
 def ordered_ids(
     objects: Iterable[CrmObject], query: SearchQuery, schema: ObjectSchema
 ) -> list[int]:
-    """Matching ids in result order; `objects` must come in ascending id order."""
-    matching = [obj for obj in objects if object_matches(obj, query, schema)]
+    """Matching ids in result order by scanning; `objects` must come in ascending id order."""
+    test = compile_query(query, schema)
+    matching = [obj for obj in objects if test(obj)]
     if not query.sorts:
         return [obj.id for obj in matching]
     sort = query.sorts[0]

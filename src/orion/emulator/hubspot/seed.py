@@ -1,5 +1,11 @@
 """Deterministic seeding of a HubSpot portal: contacts (some without email or name) and
-commerce invoices, each invoice associated with one contact."""
+commerce invoices, each invoice associated with one contact.
+
+Invoice amounts follow the status: a paid invoice has `hs_amount_paid` equal to the billed
+amount, no balance and an `hs_payment_date` (its last modification, the payment); other
+invoices have paid nothing. Derived values use no extra random draws, so adding them kept
+every seeded portal otherwise identical.
+"""
 
 from __future__ import annotations
 
@@ -24,25 +30,43 @@ def contact_values(rng: random.Random, serial: int) -> dict[str, Value]:
         "company": someone.company,
         "address": someone.street,
         "city": someone.city,
+        "state": someone.state,
         "zip": someone.postal_code,
         "country": someone.country,
     }
     return {name: value for name, value in values.items() if value is not None}
 
 
-def invoice_values(
-    rng: random.Random, serial: int, currency: str, status: str, invoice_date_ms: int
-) -> dict[str, Value]:
-    billed = rng.randrange(5, 5000) * 100 + rng.choice((0, 0, 50, 99))
+def payment_values(status: str, billed: str, at_ms: int) -> dict[str, Value]:
+    """The amounts that follow from `status`; `at_ms` is when a paid invoice was paid."""
+    paid = status == "paid"
     return {
+        "hs_invoice_status": status,
+        "hs_amount_paid": billed if paid else "0.00",
+        "hs_balance_due": "0.00" if status in ("paid", "voided") else billed,
+        "hs_payment_date": at_ms if paid else None,
+    }
+
+
+def invoice_values(
+    rng: random.Random,
+    serial: int,
+    currency: str,
+    status: str,
+    invoice_date_ms: int,
+    updated_ms: int,
+) -> dict[str, Value]:
+    cents = rng.randrange(5, 5000) * 100 + rng.choice((0, 0, 50, 99))
+    billed = f"{cents / 100:.2f}"
+    values: dict[str, Value] = {
         "hs_number": f"INV-{serial:05d}",
         "hs_currency": currency,
-        "hs_amount_billed": f"{billed / 100:.2f}",
-        "hs_balance_due": "0.00" if status in ("paid", "voided") else f"{billed / 100:.2f}",
-        "hs_invoice_status": status,
+        "hs_amount_billed": billed,
+        **payment_values(status, billed, updated_ms),
         "hs_invoice_date": invoice_date_ms,
         "hs_due_date": invoice_date_ms + 30 * DAY_MS,
     }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def new_invoice(
@@ -60,7 +84,7 @@ def new_invoice(
         id=portal.new_id("invoices"),
         created_ms=created_ms,
         updated_ms=updated_ms,
-        values=invoice_values(rng, serial, currency, status, midnight),
+        values=invoice_values(rng, serial, currency, status, midnight, updated_ms),
         associations={"contacts": [contact.id]},
     )
     contact.associations.setdefault("invoices", []).append(invoice.id)

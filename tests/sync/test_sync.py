@@ -12,12 +12,12 @@ from tests.fixtures.stack import Stack
 from tests.sync.helpers import assert_matches_hubspot, assert_matches_stripe, connect, sync_now
 
 
-async def test_full_sync_equals_the_providers_data(
+async def test_full_sync_of_ten_thousand_records_per_provider_is_exact(
     stack: Stack, emulator_accounts: EmulatorAccounts
 ) -> None:
     tenant = uuid.uuid4()
-    account = emulator_accounts.stripe(customers=1200, invoices=800, seed=7)
-    portal = emulator_accounts.hubspot(contacts=900, invoices=500, seed=7)
+    account = emulator_accounts.stripe(customers=6000, invoices=4000, seed=7)
+    portal = emulator_accounts.hubspot(contacts=6000, invoices=4000, seed=7)
     stripe_id = await connect(stack, tenant, {"provider": "stripe", "api_key": account.api_key})
     hubspot_id = await connect(
         stack, tenant, {"provider": "hubspot", "access_token": portal.access_token}
@@ -28,7 +28,8 @@ async def test_full_sync_equals_the_providers_data(
     assert hubspot_run["status"] == "completed", hubspot_run
     await assert_matches_stripe(stack, tenant, stripe_id, account)
     await assert_matches_hubspot(stack, tenant, hubspot_id, portal.truth())
-    assert stripe_run["records_upserted"] == 2000
+    assert stripe_run["records_upserted"] == 10_000
+    assert hubspot_run["records_upserted"] == 10_000
     connection = await stack.api.get(
         f"/api/v1/connections/{stripe_id}", headers=stack.headers(tenant)
     )

@@ -124,7 +124,9 @@ class HubSpotConnector:
         step = search.advance(state.pos, hits, self._next_after(body) is not None, self._lag_ms)
         contacts = await self._invoice_contacts(kind, [hit.obj for hit in step.emit])
         records = [
-            mapping.record(kind, hit.obj, contacts.get(str(hit.object_id))) for hit in step.emit
+            mapping.record(kind, _with_contact(hit.obj, contact), contact)
+            for hit in step.emit
+            for contact in (contacts.get(str(hit.object_id)),)
         ]
         following: Search | Sweep = state.model_copy(update={"pos": step.pos})
         if step.caught_up:
@@ -224,6 +226,18 @@ class HubSpotConnector:
     def _newest_archive(self, objects: list[dict[str, Any]], seen: int | None) -> int | None:
         stamps = [ms for obj in objects if (ms := self._archived_ms(obj)) is not None]
         return max([*stamps, *([] if seen is None else [seen])], default=None)
+
+
+def _with_contact(obj: dict[str, Any], contact: str | None) -> dict[str, Any]:
+    """A search hit shaped like the list answer, whose ``associations`` it lacks.
+
+    The same invoice must have the same ``raw`` whichever endpoint read it, or re-reading it
+    in the search overlap would look like a change.
+    """
+    if contact is None:
+        return obj
+    link = {"id": contact, "type": "invoice_to_contact"}
+    return {**obj, "associations": {"contacts": {"results": [link]}}}
 
 
 def build_hubspot_connector(

@@ -31,7 +31,7 @@ ROOT = project_root()
 DEPLOY = ROOT / "config" / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile.production"
 #: Commands other issues are building; a config may name them before they land.
-BEING_BUILT = {("worker",), ("backup", "create"), ("smoke",), ("secrets", "rotate")}
+BEING_BUILT = {("worker",), ("secrets", "rotate")}
 #: Every field of Railway's config-as-code reference (docs.railway.com/config-as-code).
 RAILWAY_FIELDS = {
     "build": {

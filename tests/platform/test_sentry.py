@@ -81,7 +81,7 @@ def endpoint() -> Iterator[DsnEndpoint]:
 def with_leaky_routes(app: FastAPI) -> FastAPI:
     log = structlog.get_logger("orion.test.leaky")
 
-    @app.post("/api/v1/webhooks/stripe/{connection_id}")
+    @app.post("/api/v1/leaky-webhooks/stripe/{connection_id}")  # beside the real receiver
     async def webhook(connection_id: str, request: Request) -> None:
         body = (await request.body()).decode()
         log.warning(
@@ -134,7 +134,7 @@ async def test_canaries_never_reach_sentry_or_the_logs(
     try:
         async with asgi_client(app) as client:
             hook = await client.post(
-                f"/api/v1/webhooks/stripe/{uuid.uuid4()}?token={WEBHOOK_SECRET}",
+                f"/api/v1/leaky-webhooks/stripe/{uuid.uuid4()}?token={WEBHOOK_SECRET}",
                 content=f'{{"email": "{CUSTOMER_EMAIL}", "key": "{STRIPE_KEY}"}}',
                 headers={
                     "Stripe-Signature": f"t=1,v1=deadbeef,secret={WEBHOOK_SECRET}",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+
+import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from orion.sync.inputs import schedule_id
 from orion.sync.schedules import TemporalSyncSchedules, reconcile
@@ -39,12 +44,24 @@ async def test_reconcile_recreates_missing_and_removes_orphaned_schedules(
     await client.get_schedule_handle(schedule_id(connection)).delete()
     orphan = uuid.uuid4()
     await schedules.ensure(tenant, orphan, 600, paused=False)
+    await _until_listed(client, schedule_id(str(orphan)))
     report = await reconcile(stack.database, schedules, client)
     assert report.created_or_updated >= 1
     assert report.removed >= 1
     assert (await client.get_schedule_handle(schedule_id(connection)).describe()).schedule
-    listed = [s.id async for s in await client.list_schedules()]
-    assert schedule_id(str(orphan)) not in listed
-    again = await reconcile(stack.database, schedules, client)
-    assert schedule_id(connection) in [s.id async for s in await client.list_schedules()]
-    assert again.removed == 0
+    with pytest.raises(RPCError) as gone:
+        await client.get_schedule_handle(schedule_id(str(orphan))).describe()
+    assert gone.value.status is RPCStatusCode.NOT_FOUND
+    await reconcile(stack.database, schedules, client)  # idempotent: nothing comes back
+    assert (await client.get_schedule_handle(schedule_id(connection)).describe()).schedule
+    with pytest.raises(RPCError):
+        await client.get_schedule_handle(schedule_id(str(orphan))).describe()
+
+
+async def _until_listed(client: Client, wanted: str) -> None:
+    """Schedule listing is eventually consistent; the reconciler only sees what is listed."""
+    for _ in range(100):
+        if wanted in [s.id async for s in await client.list_schedules()]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{wanted} never listed")

@@ -99,3 +99,21 @@ async def test_bad_credentials_mark_the_connection_needs_reauth(
         f"/api/v1/connections/{connection}/sync", headers=stack.headers(tenant)
     )
     assert refused.status_code == 422
+
+
+async def test_a_gap_relists_and_marks_what_vanished_meanwhile_deleted(
+    stack: Stack, emulator_accounts: EmulatorAccounts
+) -> None:
+    tenant = uuid.uuid4()
+    account = emulator_accounts.stripe(customers=300, invoices=0, seed=9)
+    connection = await connect(stack, tenant, {"provider": "stripe", "api_key": account.api_key})
+    assert (await sync_now(stack, tenant, connection))["gap"] is False
+    emulator_accounts.state.churn_stripe(
+        account.api_key, customers=ChurnSpec(delete=5, update=3), invoices=ChurnSpec()
+    )
+    account.clock.advance(31 * 86400)  # Orion was away: every event, deletions too, expired
+    run = await sync_now(stack, tenant, connection)
+    assert run["status"] == "completed", run
+    assert run["gap"] is True
+    assert run["records_deleted"] == 5
+    await assert_matches_stripe(stack, tenant, connection, account)

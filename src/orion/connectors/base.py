@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from orion.records.unified import Customer, Invoice, Kind, Provider
 
@@ -25,6 +25,10 @@ class Page(BaseModel):
     next_cursor: str | None
     has_more: bool
     gap: bool = False
+    # Set on the page that ends a full re-list after a gap: every live object of the kind was
+    # listed with a snapshot at least this new, so stored live records older than this were
+    # deleted at the provider while Orion could not see its events.
+    listed_before: AwareDatetime | None = None
 
 
 class Connector(Protocol):

@@ -12,8 +12,10 @@ from secure.middleware import SecureASGIMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from orion import package_version
+from orion.activity import api as activity_api
 from orion.connections import api as connections_api
 from orion.entrypoints.bootstrap import configure_process_logging, settings_or_exit
+from orion.live import api as live_api
 from orion.platform.chaos import ChaosMiddleware
 from orion.platform.client_ip import ClientAddress
 from orion.platform.config import Settings
@@ -35,10 +37,12 @@ from orion.platform.security import (
 )
 from orion.platform.sentry import init_sentry
 from orion.platform.shutdown import DrainState
+from orion.platform.static_files import DashboardFiles
 from orion.records import api as records_api
 from orion.sync import api as sync_api
 from orion.sync.schedules import TemporalSyncSchedules
 from orion.tenants import api as tenants_api
+from orion.webhooks import api as webhooks_api
 from orion.webhooks.metrics import WebhookBacklog, WebhookMetrics
 
 _log = structlog.get_logger("orion.api")
@@ -74,6 +78,7 @@ def create_app(
     build_info(registry, version, settings.release_id)
     limiter = rate_limiter(settings, registry)
     backlog = WebhookBacklog(registry)
+    drain = drain or DrainState()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,10 +96,12 @@ def create_app(
             await check_isolation(app.state.resources)
             yield
         finally:
+            await live_api.close_hub(app)  # end the event streams before their database goes
             if sampler is not None:
                 sampler.cancel()
                 with suppress(asyncio.CancelledError):
                     await sampler
+            await webhooks_api.close_inbox(app)  # drain the group-commit writer first
             await limiter.close()
             if owned:
                 await app.state.resources.close()
@@ -116,18 +123,21 @@ def create_app(
     app.state.metrics_registry = registry
     app.state.rate_limiter = limiter
     app.state.webhook_metrics = WebhookMetrics(registry)
+    app.state.live_hub = live_api.build_hub(settings, drain)
     install_error_handlers(app)
     app.include_router(liveness_router(version, settings.release_id))
     health = api_health_monitor(settings, lambda: getattr(app.state, "resources", None), limiter)
     app.include_router(
-        health_router(
-            health, drain or DrainState(), version=version, release_id=settings.release_id
-        )
+        health_router(health, drain, version=version, release_id=settings.release_id)
     )
     token = settings.metrics.token.get_secret_value() if settings.metrics.token else None
     app.include_router(metrics_router(registry, token))
     for router in (tenants_api.router, connections_api.router, records_api.router, sync_api.router):
         app.include_router(router)
+    app.include_router(webhooks_api.router)
+    app.include_router(activity_api.router)
+    app.include_router(live_api.router)
+    app.router.default = DashboardFiles()  # what no route matched: the dashboard's files
 
     # Added innermost first: the last one added wraps all the others.
     if settings.chaos.error_rate > 0 or settings.chaos.latency_seconds > 0:

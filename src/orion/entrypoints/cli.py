@@ -25,10 +25,13 @@ from orion.entrypoints.local_services import (
 )
 from orion.entrypoints.secrets_cli import secrets_app, token_app
 from orion.entrypoints.up import run_up
+from orion.entrypoints.webhooks_cli import webhooks_app
 from orion.entrypoints.worker import run_worker
+from orion.ops.backup_cli import backup_app
 from orion.ops.cli import guard_command, ops_app
 from orion.ops.config_check import ENV_FILES, check, parity
 from orion.ops.monitors import monitors_app
+from orion.ops.smoke_cli import smoke_command
 from orion.platform.auth import mint_development_token
 from orion.platform.config import project_root
 from orion.platform.environment import Environment
@@ -46,9 +49,12 @@ config_app = typer.Typer(help="Check settings before they reach a deploy.", no_a
 app.add_typer(config_app, name="config")
 app.add_typer(ops_app, name="ops")
 app.command("guard")(guard_command)
+app.command("smoke")(smoke_command)
+app.add_typer(backup_app, name="backup")
 app.add_typer(db_app, name="db")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(token_app, name="token")
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(monitors_app, name="monitors")
 app.add_typer(emulator_app, name="emulator")
 

@@ -29,9 +29,13 @@ from orion.sync.activities import SyncActivities
 from orion.sync.metrics import SyncMetrics
 from orion.sync.schedules import TemporalSyncSchedules, reconcile
 from orion.sync.workflows import ScheduledSyncWorkflow, SyncWorkflow
+from orion.webhooks.activities import WebhookActivities
+from orion.webhooks.metrics import WebhookMetrics
+from orion.webhooks.relay import relay_for
+from orion.webhooks.workflows import ProcessWebhookWorkflow
 
 _log = structlog.get_logger("orion.worker")
-WORKFLOWS: Sequence[type] = (SyncWorkflow, ScheduledSyncWorkflow)
+WORKFLOWS: Sequence[type] = (SyncWorkflow, ScheduledSyncWorkflow, ProcessWebhookWorkflow)
 
 
 def activities_for(resources: Resources, registry: CollectorRegistry | None = None) -> list[Any]:
@@ -43,8 +47,15 @@ def activities_for(resources: Resources, registry: CollectorRegistry | None = No
         resources.vault,
         ConnectorFactory(resources.settings, resources.http),
         SyncMetrics(registry) if registry is not None else None,
+        pages_per_activity=resources.settings.sync.pages_per_activity,
     )
-    return [sync.start_run, sync.sync_page, sync.finish_run]
+    hooks = WebhookActivities(
+        resources.database,
+        resources.vault,
+        ConnectorFactory(resources.settings, resources.http),
+        WebhookMetrics(registry) if registry is not None else None,
+    )
+    return [sync.start_run, sync.sync_page, sync.finish_run, hooks.apply, hooks.mark_dead]
 
 
 def build_worker(
@@ -120,12 +131,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             return
         worker = build_worker(client, resources, registry)
         reconciler = asyncio.create_task(_reconcile_forever(resources, client, stop))
+        relay = asyncio.create_task(relay_for(resources, client, stop))  # webhook outbox
         _log.info("worker_started", task_queue=settings.temporal.task_queue)
         async with worker:
             await stop.wait()
             _log.info("worker_stopping", grace_seconds=settings.worker.shutdown_grace_seconds)
         reconciler.cancel()
-        await asyncio.gather(reconciler, return_exceptions=True)
+        relay.cancel()
+        await asyncio.gather(reconciler, relay, return_exceptions=True)
     finally:
         await resources.close()
         _log.info("worker_stopped")

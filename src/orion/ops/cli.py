@@ -12,11 +12,14 @@ import typer
 from orion.ops.guard import Guard, GuardSettings, GuardTools
 from orion.ops.guard_rules import Thresholds
 from orion.ops.guard_sources import MetricsSource, PrometheusSource, ScrapeSource, probe_health
+from orion.ops.proxy_cli import proxy_command, wait_ready_command
 from orion.ops.release import live_release, parse_duration, wait_for_release
 from orion.ops.steps import run_shell, run_smoke
 from orion.ops.vercel import PRODUCTION_BACKEND, render_vercel_json
 
 ops_app = typer.Typer(help="Release tooling used by the deploy scripts.", no_args_is_help=True)
+ops_app.command("proxy")(proxy_command)
+ops_app.command("wait-ready")(wait_ready_command)
 
 
 def _seconds(value: str | float) -> float:

@@ -171,6 +171,10 @@ class LogSettings(_Group):
         return level
 
 
+class SyncSettings(_Group):
+    pages_per_activity: int = Field(default=5, ge=1, le=50)
+
+
 class WorkerSettings(_Group):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     reconcile_interval_seconds: float = Field(default=300.0, ge=5)
@@ -187,7 +191,7 @@ class WebhookSettings(_Group):
     public_base_url: str | None = None
     max_attempts: int = Field(default=8, ge=1, le=100)
     batch_max_rows: int = Field(default=500, ge=1, le=10_000)
-    writers: int = Field(default=2, ge=1, le=16)
+    writers: int = Field(default=1, ge=1, le=16)
     store_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     cache_seconds: float = Field(default=5.0, ge=0, le=300)
     relay_interval_seconds: float = Field(default=2.0, gt=0, le=300)
@@ -251,6 +255,7 @@ class Settings(BaseSettings):
     hubspot: HubSpotSettings = HubSpotSettings()
     supabase: SupabaseSettings = SupabaseSettings()
     log: LogSettings = LogSettings()
+    sync: SyncSettings = SyncSettings()
     worker: WorkerSettings = WorkerSettings()
     metrics: MetricsSettings = MetricsSettings()
     sentry: SentrySettings = SentrySettings()

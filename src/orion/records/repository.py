@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, false, func, or_, select, true
+from sqlalchemy import Table, and_, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from orion.records.models import customers, invoices
 from orion.records.unified import Customer, Invoice, Kind
@@ -79,6 +82,44 @@ def _latest_per_id(records: list[Customer | Invoice]) -> list[Customer | Invoice
     return list(chosen.values())
 
 
+@cache
+def _upsert_statement(kind: Kind, apply_ties: bool) -> ReturningInsert[Any]:
+    """One compiled-once statement per kind, run with many parameter sets (executemany)."""
+    table = TABLES[kind]
+    new = insert(table).excluded
+    fields = _CUSTOMER_FIELDS if kind is Kind.CUSTOMER else _INVOICE_FIELDS
+    columns = {name: new[name] for name in fields}
+    if kind is Kind.CUSTOMER:
+        columns["address"] = new.address
+    changed = or_(
+        table.c.raw.is_distinct_from(new.raw),
+        table.c.deleted_at.is_distinct_from(new.deleted_at),
+    )
+    return (
+        insert(table)
+        .on_conflict_do_update(
+            index_elements=[table.c.connection_id, table.c.external_id],
+            set_={
+                **columns,
+                "raw": new.raw,
+                "source_updated_at": new.source_updated_at,
+                "deleted_at": new.deleted_at,
+                "version": table.c.version + 1,
+                "updated_at": func.now(),
+            },
+            where=or_(
+                table.c.source_updated_at < new.source_updated_at,
+                and_(
+                    table.c.source_updated_at == new.source_updated_at,
+                    changed,
+                    true() if apply_ties else false(),
+                ),
+            ),
+        )
+        .returning(table.c.external_id, table.c.deleted_at)
+    )
+
+
 async def upsert_records(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -92,42 +133,16 @@ async def upsert_records(
     unique = _latest_per_id([r for r in records if r.kind is kind])
     if not unique:
         return result
-    table = TABLES[kind]
-    values = insert(table).values([_row(r, tenant_id, connection_id) for r in unique])
-    new = values.excluded
-    fields = _CUSTOMER_FIELDS if kind is Kind.CUSTOMER else _INVOICE_FIELDS
-    columns = {name: new[name] for name in fields}
-    if kind is Kind.CUSTOMER:
-        columns["address"] = new.address
-    changed = or_(
-        table.c.raw.is_distinct_from(new.raw),
-        table.c.deleted_at.is_distinct_from(new.deleted_at),
-    )
-    statement = values.on_conflict_do_update(
-        index_elements=[table.c.connection_id, table.c.external_id],
-        set_={
-            **columns,
-            "raw": new.raw,
-            "source_updated_at": new.source_updated_at,
-            "deleted_at": new.deleted_at,
-            "version": table.c.version + 1,
-            "updated_at": func.now(),
-        },
-        where=or_(
-            table.c.source_updated_at < new.source_updated_at,
-            and_(
-                table.c.source_updated_at == new.source_updated_at,
-                changed,
-                true() if apply_ties else false(),
-            ),
-        ),
-    ).returning(table.c.external_id, table.c.deleted_at)
-    rows = (await session.execute(statement)).all()
+    rows = (
+        await session.execute(
+            _upsert_statement(kind, apply_ties), [_row(r, tenant_id, connection_id) for r in unique]
+        )
+    ).all()
     result.upserted = len(rows)
     result.deleted = sum(1 for row in rows if row.deleted_at is not None)
     if not apply_ties and len(rows) < len(unique):
         written = {row.external_id for row in rows}
-        result.ties = await _undecided(session, table, connection_id, unique, written)
+        result.ties = await _undecided(session, TABLES[kind], connection_id, unique, written)
     return result
 
 
@@ -153,3 +168,29 @@ async def _undecided(
         if same_time and (row.raw != record.raw or row.deleted_at != deleted_at):
             ties.append(row.external_id)
     return sorted(ties)
+
+
+async def mark_unlisted_deleted(
+    session: AsyncSession, connection_id: uuid.UUID, kind: Kind, listed_before: datetime
+) -> int:
+    """After a full re-list: live records the listing did not refresh were deleted meanwhile.
+
+    Every listed object's snapshot is at least ``listed_before`` new, so a live row still older
+    than that was not in the listing (its deletion event expired before Orion could read it).
+    """
+    table = TABLES[kind]
+    result = await session.execute(
+        update(table)
+        .where(
+            table.c.connection_id == connection_id,
+            table.c.deleted_at.is_(None),
+            table.c.source_updated_at < listed_before,
+        )
+        .values(
+            deleted_at=listed_before,
+            source_updated_at=listed_before,
+            version=table.c.version + 1,
+            updated_at=func.now(),
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,10 +1,11 @@
 """Sync activities: all I/O of a sync, built with their dependencies (no globals).
 
-``sync_page`` is the heart: read the stored cursor, fetch one page from the provider, then in
-ONE transaction upsert the records, advance the cursor (compare-and-set) and count the
-progress. A retry after a crash therefore either finds the old cursor (nothing was applied:
-the page is fetched again) or the new one (everything was applied: the next page is fetched),
-so no page is skipped and none is applied twice.
+``sync_page`` is the heart: read the stored cursor, fetch a page (a few provider pages,
+``SYNC_PAGES_PER_ACTIVITY``) from the provider, then in ONE transaction upsert the records,
+advance the cursor (compare-and-set) and count the progress. A retry after a crash therefore
+either finds the old cursor (nothing was applied: the page is fetched again) or the new one
+(everything was applied: the next page is fetched), so no page is skipped and none is applied
+twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -23,13 +25,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from orion.connections.providers import ConnectorFactory
-from orion.connections.repository import get_connection, update_connection
-from orion.connectors.base import Page
+from orion.connections.repository import update_connection
+from orion.connectors.base import Connector
 from orion.connectors.errors import BadCredentials, Permanent, RateLimited, Transient
 from orion.platform.crypto import Vault, VaultError
 from orion.platform.db import Database
-from orion.records.repository import upsert_records
-from orion.records.unified import Kind, Provider
+from orion.records.repository import mark_unlisted_deleted, upsert_records
+from orion.records.unified import Customer, Invoice, Kind, Provider
 from orion.sync import runs
 from orion.sync.inputs import FinishRunInput, PageInput, PageResult, StartRunInput
 
@@ -63,6 +65,17 @@ async def heartbeating(details: object) -> AsyncIterator[None]:
         await asyncio.gather(task, return_exceptions=True)
 
 
+@dataclass
+class Batch:
+    records: list[Customer | Invoice]
+    next_cursor: str | None
+    has_more: bool
+    gap: bool = False
+    pages: int = 0
+    retry_after: float | None = None  # the batch stopped early on a provider rate limit
+    listed_before: datetime | None = None  # the batch ends a full re-list after a gap
+
+
 class SyncActivities:
     def __init__(
         self,
@@ -70,11 +83,14 @@ class SyncActivities:
         vault: Vault,
         connectors: ConnectorFactory,
         metrics: SyncMetrics | None = None,
+        *,
+        pages_per_activity: int = 5,
     ) -> None:
         self._db = database
         self._vault = vault
         self._connectors = connectors
         self._metrics = metrics
+        self._pages_per_activity = pages_per_activity
 
     @activity.defn(name="sync.start_run")
     async def start_run(self, data: StartRunInput) -> str:
@@ -101,47 +117,91 @@ class SyncActivities:
         tenant, connection_id = uuid.UUID(data.tenant_id), uuid.UUID(data.connection_id)
         kind = Kind(data.kind)
         async with self._db.tenant_transaction(tenant) as session:
-            connection = await get_connection(session, connection_id, with_secrets=True)
-            cursor = await runs.read_cursor(session, connection_id, data.kind)
-        if connection is None:
+            state = await runs.read_state(session, connection_id, data.kind)
+        if state is None:
             return PageResult(has_more=False, stopped="the connection was deleted")
-        if connection.status != "active":
-            return PageResult(has_more=False, stopped=f"the connection is {connection.status}")
-        provider = Provider(connection.provider)
+        if state.status != "active":
+            return PageResult(has_more=False, stopped=f"the connection is {state.status}")
+        provider = Provider(state.provider)
         started = time.perf_counter()
-        async with heartbeating(cursor):
-            page = await self._fetch(
-                tenant, connection_id, provider, connection.credentials, kind, cursor
+        async with heartbeating(state.cursor):
+            batch = await self._fetch(
+                tenant, connection_id, provider, state.credentials, kind, state.cursor
             )
         async with self._db.tenant_transaction(tenant) as session:
             current = await runs.lock_cursor(session, tenant, connection_id, data.kind)
-            if current != cursor:
+            if current != state.cursor:
                 # Another attempt already applied this page: applying it again would be a no-op
                 # at best; the workflow simply asks for the next page.
                 return PageResult(has_more=True)
             applied = await upsert_records(
-                session, tenant, connection_id, kind, page.records, apply_ties=True
+                session, tenant, connection_id, kind, batch.records, apply_ties=True
             )
-            await runs.store_cursor(session, connection_id, data.kind, page.next_cursor)
-            await runs.add_progress(
+            if batch.listed_before is not None:
+                swept = await mark_unlisted_deleted(
+                    session, connection_id, kind, batch.listed_before
+                )
+                applied.upserted += swept
+                applied.deleted += swept
+                _log.warning(
+                    "sync_gap_sweep",
+                    connection_id=data.connection_id,
+                    kind=data.kind,
+                    deleted=swept,
+                )
+            await runs.advance(
                 session,
-                uuid.UUID(data.run_id),
+                connection_id=connection_id,
+                kind=data.kind,
+                cursor=batch.next_cursor,
+                run_id=uuid.UUID(data.run_id),
+                pages=batch.pages,
                 records=applied.upserted,
                 deleted=applied.deleted,
-                gap=page.gap,
+                gap=batch.gap,
             )
-        if page.gap:
+        if batch.gap:
             _log.warning("sync_gap", connection_id=data.connection_id, kind=data.kind)
         if self._metrics is not None:
             elapsed = time.perf_counter() - started
-            self._metrics.page(provider.value, kind.value, len(page.records), elapsed)
-        activity.heartbeat(page.next_cursor)
+            self._metrics.page(provider.value, kind.value, len(batch.records), elapsed)
+        activity.heartbeat(batch.next_cursor)
         return PageResult(
-            has_more=page.has_more,
+            has_more=batch.has_more,
             records=applied.upserted,
             deleted=applied.deleted,
-            gap=page.gap,
+            gap=batch.gap,
+            retry_after_seconds=batch.retry_after,
         )
+
+    async def _read_batch(self, connector: Connector, kind: Kind, cursor: str | None) -> Batch:
+        """Up to ``pages_per_activity`` connector pages, applied together in one transaction.
+
+        Fewer, larger transactions amortise the fixed cost of an activity and a commit; the
+        guarantees are those of a single page, since the batch's records and its final cursor
+        are committed together or not at all. A retryable failure after the first page ends
+        the batch early instead of failing it, so a provider that throttles every other
+        request still lets the sync move forward.
+        """
+        batch = Batch(records=[], next_cursor=cursor, has_more=True)
+        while batch.pages < self._pages_per_activity and batch.has_more:
+            try:
+                page = await connector.list_page(kind, batch.next_cursor)
+            except (RateLimited, Transient) as exc:
+                if batch.pages == 0:
+                    raise
+                # Keep what was read; the workflow waits out the provider's Retry-After
+                # (a durable timer) before the next activity continues from here.
+                if isinstance(exc, RateLimited):
+                    batch.retry_after = exc.retry_after
+                return batch
+            batch.records.extend(page.records)
+            batch.next_cursor = page.next_cursor
+            batch.has_more = page.has_more
+            batch.gap = batch.gap or page.gap
+            batch.listed_before = page.listed_before or batch.listed_before
+            batch.pages += 1
+        return batch
 
     async def _fetch(
         self,
@@ -151,14 +211,14 @@ class SyncActivities:
         sealed: bytes,
         kind: Kind,
         cursor: str | None,
-    ) -> Page:
+    ) -> Batch:
         try:
             credential = SecretStr(self._vault.open(sealed).decode())
         except VaultError as exc:
             raise ApplicationError(str(exc), type="VaultError", non_retryable=True) from None
         connector = self._connectors.build(provider, credential)
         try:
-            return await connector.list_page(kind, cursor)
+            return await self._read_batch(connector, kind, cursor)
         except BadCredentials as exc:
             await self._needs_reauth(tenant, connection_id, exc.message)
             raise ApplicationError(exc.message, type="BadCredentials", non_retryable=True) from None

@@ -62,6 +62,7 @@ class PageResult:
     deleted: int = 0
     gap: bool = False
     stopped: str | None = None  # why the sync must stop (connection paused, gone, ...)
+    retry_after_seconds: float | None = None  # wait this long before the next page
 
 
 @dataclass

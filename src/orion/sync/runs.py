@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, tuple_, update
+from sqlalchemy import Row, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,55 +35,86 @@ async def create_run(
     return run_id
 
 
+async def read_state(
+    session: AsyncSession, connection_id: uuid.UUID, kind: str
+) -> Row[Any, Any, Any, Any] | None:
+    """The connection (status, provider, sealed credential) and the kind's cursor, in one query."""
+    query = (
+        select(
+            connections.c.status,
+            connections.c.provider,
+            connections.c.credentials,
+            sync_cursors.c.cursor,
+        )
+        .select_from(
+            connections.outerjoin(
+                sync_cursors,
+                (sync_cursors.c.connection_id == connections.c.id) & (sync_cursors.c.kind == kind),
+            )
+        )
+        .where(connections.c.id == connection_id)
+    )
+    return (await session.execute(query)).first()
+
+
 async def lock_cursor(
     session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID, kind: str
 ) -> str | None:
-    """The stored cursor, row-locked until the transaction ends (serialises page writers)."""
-    await session.execute(
-        pg_insert(sync_cursors)
-        .values(connection_id=connection_id, tenant_id=tenant_id, kind=kind, cursor=None)
-        .on_conflict_do_nothing(index_elements=[sync_cursors.c.connection_id, sync_cursors.c.kind])
+    """The stored cursor, row-locked until the transaction ends (serialises page writers).
+
+    Creating the row if needed and locking it is one round trip: a no-op ON CONFLICT UPDATE
+    takes the row lock and RETURNING hands back the cursor.
+    """
+    statement = pg_insert(sync_cursors).values(
+        connection_id=connection_id, tenant_id=tenant_id, kind=kind, cursor=None
     )
-    cursor: str | None = await session.scalar(
-        select(sync_cursors.c.cursor)
-        .where(sync_cursors.c.connection_id == connection_id, sync_cursors.c.kind == kind)
-        .with_for_update()
+    statement = statement.on_conflict_do_update(
+        index_elements=[sync_cursors.c.connection_id, sync_cursors.c.kind],
+        set_={"tenant_id": sync_cursors.c.tenant_id},
     )
+    cursor: str | None = await session.scalar(statement.returning(sync_cursors.c.cursor))
     return cursor
 
 
-async def read_cursor(session: AsyncSession, connection_id: uuid.UUID, kind: str) -> str | None:
-    cursor: str | None = await session.scalar(
-        select(sync_cursors.c.cursor).where(
-            sync_cursors.c.connection_id == connection_id, sync_cursors.c.kind == kind
-        )
+_ADVANCE = text(
+    """
+    WITH moved AS (
+        UPDATE sync_cursors SET cursor = :cursor, updated_at = now()
+        WHERE connection_id = :connection_id AND kind = :kind
     )
-    return cursor
+    UPDATE sync_runs
+    SET pages = pages + :pages, records_upserted = records_upserted + :records,
+        records_deleted = records_deleted + :deleted, gap = gap OR :gap, updated_at = now()
+    WHERE id = :run_id
+    """
+)
 
 
-async def store_cursor(
-    session: AsyncSession, connection_id: uuid.UUID, kind: str, cursor: str | None
+async def advance(
+    session: AsyncSession,
+    *,
+    connection_id: uuid.UUID,
+    kind: str,
+    cursor: str | None,
+    run_id: uuid.UUID,
+    pages: int,
+    records: int,
+    deleted: int,
+    gap: bool,
 ) -> None:
+    """Move the cursor and count the progress in one round trip."""
     await session.execute(
-        update(sync_cursors)
-        .where(sync_cursors.c.connection_id == connection_id, sync_cursors.c.kind == kind)
-        .values(cursor=cursor, updated_at=func.now())
-    )
-
-
-async def add_progress(
-    session: AsyncSession, run_id: uuid.UUID, *, records: int, deleted: int, gap: bool
-) -> None:
-    await session.execute(
-        update(sync_runs)
-        .where(sync_runs.c.id == run_id)
-        .values(
-            pages=sync_runs.c.pages + 1,
-            records_upserted=sync_runs.c.records_upserted + records,
-            records_deleted=sync_runs.c.records_deleted + deleted,
-            gap=sync_runs.c.gap | gap,
-            updated_at=func.now(),
-        )
+        _ADVANCE,
+        {
+            "cursor": cursor,
+            "connection_id": connection_id,
+            "kind": kind,
+            "run_id": run_id,
+            "pages": pages,
+            "records": records,
+            "deleted": deleted,
+            "gap": gap,
+        },
     )
 
 

@@ -84,12 +84,15 @@ class TemporalSyncSchedules:
 
         await self._client.get_schedule_handle(schedule_id(str(connection_id))).update(replace)
 
-    async def remove(self, connection_id: uuid.UUID) -> None:
+    async def remove(self, connection_id: uuid.UUID | str) -> bool:
+        """Delete the schedule; False when it was already gone."""
         try:
             await self._client.get_schedule_handle(schedule_id(str(connection_id))).delete()
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
+            return False
+        return True
 
     async def start_now(
         self, tenant_id: uuid.UUID, connection_id: uuid.UUID
@@ -136,8 +139,10 @@ async def reconcile(
         if existing.get(connection) != wanted:
             await schedules.ensure(row.tenant_id, row.connection_id, wanted[0], paused=wanted[1])
             report.created_or_updated += 1
+    # Temporal's schedule list is eventually consistent: a schedule deleted a moment ago may
+    # still be listed, so removal tolerates "not found" and only counts real deletions.
     for connection in set(existing) - known:
-        await client.get_schedule_handle(schedule_id(connection)).delete()
-        report.removed += 1
+        if await schedules.remove(connection):
+            report.removed += 1
     _log.info("schedules_reconciled", changed=report.created_or_updated, removed=report.removed)
     return report

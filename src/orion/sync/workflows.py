@@ -69,6 +69,8 @@ class SyncWorkflow:
                         return SyncOutcome(run_id, "stopped", pages)
                     if not result.has_more:
                         break
+                    if result.retry_after_seconds:
+                        await workflow.sleep(timedelta(seconds=result.retry_after_seconds))
                     if pages >= data.pages_per_run:
                         workflow.continue_as_new(replace(data, run_id=run_id, kind_index=index))
         except asyncio.CancelledError:

@@ -1,4 +1,7 @@
-"""Table: webhook_events, the inbox. Unique per (provider, connection, event id)."""
+"""Table: webhook_events, the inbox. Unique per (provider, connection, event id).
+
+``replays`` counts operator replays; it is part of the Temporal workflow id of a replay.
+"""
 
 from __future__ import annotations
 
@@ -27,4 +30,5 @@ webhook_events = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("dispatched_at", DateTime(timezone=True)),
     Column("processed_at", DateTime(timezone=True)),
+    Column("replays", Integer, nullable=False, server_default="0"),
 )

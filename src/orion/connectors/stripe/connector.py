@@ -8,9 +8,10 @@ activity attempt.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import stripe
@@ -22,7 +23,7 @@ from orion.connectors.base import Page
 from orion.connectors.config import ConnectorConfig
 from orion.connectors.cursor import decode, encode
 from orion.connectors.errors import NotFound, Permanent
-from orion.connectors.shapes import as_dict, as_list, from_epoch, parse_json, req_int, req_str
+from orion.connectors.shapes import as_dict, as_list, from_epoch, req_int, req_str
 from orion.connectors.stripe import mapping
 from orion.connectors.stripe.cursor import ADAPTER, Backfill, Events, Seek
 from orion.connectors.stripe.transport import HttpxTransport, classify, is_missing_cursor
@@ -31,6 +32,7 @@ from orion.records.unified import Customer, Invoice, Kind, Provider
 log = structlog.get_logger(__name__)
 
 EVENT_RETENTION = timedelta(days=30)
+CLOCK_MARGIN = timedelta(minutes=5)
 # Re-list a little before Stripe forgets the cursor's event, not after.
 RETENTION_MARGIN = timedelta(hours=1)
 PAGE_SIZE = 100
@@ -82,15 +84,12 @@ class StripeConnector:
             await self._owned_http.aclose()
 
     async def validate(self) -> str:
-        answer = await self._call(self._client.v1.accounts.retrieve_current_async())
+        answer = await self._call(self._get("/v1/account"))
         return req_str(answer.body, "id", "Stripe account")
 
     async def fetch(self, kind: Kind, external_id: str) -> Customer | Invoice | None:
-        request = (
-            self._client.v1.customers.retrieve_async(external_id)
-            if kind is Kind.CUSTOMER
-            else self._client.v1.invoices.retrieve_async(external_id)
-        )
+        collection = "customers" if kind is Kind.CUSTOMER else "invoices"
+        request = self._get(f"/v1/{collection}/{quote(external_id, safe='')}")
         try:
             answer = await self._call(request)
         except NotFound:
@@ -117,14 +116,19 @@ class StripeConnector:
     async def _begin(self, kind: Kind, *, gap: bool) -> Page:
         """Record the watermark (newest event of the kind), then read the first list page."""
         params: EventListParams = {"type": self._event_type(kind), "limit": 1}
-        newest, _ = (await self._call(self._client.v1.events.list_async(params))).page()
-        state = Backfill(kind=kind)
+        newest, _ = (await self._call(self._get("/v1/events", params))).page()
+        state = Backfill(kind=kind, relist=gap)
         if newest:
             created = req_int(newest[0], "created", "Stripe event")
             # An event about to expire cannot anchor the stream; its time bounds it instead.
             fresh = not self._expired(created)
             event = req_str(newest[0], "id", "Stripe event") if fresh else None
-            state = Backfill(kind=kind, watermark_event=event, watermark_at=created)
+            state = Backfill(kind=kind, watermark_event=event, watermark_at=created, relist=gap)
+        elif gap:
+            # Every event expired: anchor the re-list at its start (less a margin for clock
+            # skew with Stripe), so the listing is known to be at least that new.
+            anchor = int(self._clock().timestamp() - CLOCK_MARGIN.total_seconds())
+            state = Backfill(kind=kind, watermark_at=anchor, relist=True)
         return await self._backfill(state, gap=gap)
 
     async def _backfill(self, state: Backfill, *, gap: bool) -> Page:
@@ -145,7 +149,16 @@ class StripeConnector:
             incremental = Events(
                 kind=state.kind, event=state.watermark_event, at=state.watermark_at
             )
-        return Page(records=records, next_cursor=encode(incremental), has_more=True, gap=gap)
+        listed_before = None
+        if state.relist and state.watermark_at is not None:
+            listed_before = datetime.fromtimestamp(state.watermark_at, UTC)
+        return Page(
+            records=records,
+            next_cursor=encode(incremental),
+            has_more=True,
+            gap=gap,
+            listed_before=listed_before,
+        )
 
     async def _seek(self, state: Seek) -> Page:
         """No usable event at the watermark: find the oldest event after it that exists now."""
@@ -154,7 +167,7 @@ class StripeConnector:
             params["created"] = {"gt": state.since}
         if state.older_than is not None:
             params["starting_after"] = state.older_than
-        items, has_more = (await self._call(self._client.v1.events.list_async(params))).page()
+        items, has_more = (await self._call(self._get("/v1/events", params))).page()
         if not items:
             if state.older_than is not None:
                 raise _CursorGone("Stripe events expired while seeking the oldest one.")
@@ -172,7 +185,7 @@ class StripeConnector:
             "limit": self._page_size,
             "ending_before": state.event,
         }
-        items, has_more = (await self._call(self._client.v1.events.list_async(params))).page()
+        items, has_more = (await self._call(self._get("/v1/events", params))).page()
         if not items:
             return Page(records=[], next_cursor=encode(state), has_more=False)
         return self._event_page(state.kind, items, more=has_more)
@@ -197,16 +210,24 @@ class StripeConnector:
         )
         return Page(records=records, next_cursor=encode(newest), has_more=more)
 
-    def _list(self, kind: Kind, after: str | None) -> Awaitable[stripe.StripeObject]:
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Awaitable[Any]:
+        """A GET through the SDK (auth, API version, error types) without its object tree.
+
+        ``raw_request`` parses the JSON once; the typed ``list_async`` calls would build a
+        ``StripeObject`` per item, which costs more than everything else in a sync page.
+        """
+        return self._client.raw_request_async("get", path, **dict(params or {}))
+
+    def _list(self, kind: Kind, after: str | None) -> Awaitable[Any]:
         if kind is Kind.CUSTOMER:
             customers: CustomerListParams = {"limit": self._page_size}
             if after is not None:
                 customers["starting_after"] = after
-            return self._client.v1.customers.list_async(customers)
+            return self._get("/v1/customers", customers)
         invoices: InvoiceListParams = {"limit": self._page_size}
         if after is not None:
             invoices["starting_after"] = after
-        return self._client.v1.invoices.list_async(invoices)
+        return self._get("/v1/invoices", invoices)
 
     @staticmethod
     def _event_type(kind: Kind) -> str:
@@ -224,20 +245,18 @@ class StripeConnector:
             return self._clock()
         return when if when.tzinfo is not None else self._clock()
 
-    async def _call(self, request: Awaitable[stripe.StripeObject]) -> _Answer:
+    async def _call(self, request: Awaitable[Any]) -> _Answer:
         try:
-            obj = await request
+            response = await request
         except stripe.StripeError as exc:
             if is_missing_cursor(exc):
                 raise _CursorGone("Stripe no longer has the pagination cursor's object.") from None
             raise classify(exc, self._secret, self._clock()) from None
-        # The SDK hands back whatever JSON came (a list, a string) when it is not an object.
-        response = obj.last_response if isinstance(obj, stripe.StripeObject) else None
-        if response is None:
+        except ValueError:  # the SDK's own JSON parse of a non-JSON body
+            raise Permanent("Stripe's answer is not JSON.") from None
+        if not isinstance(response, stripe.StripeResponse):
             raise Permanent("Stripe's answer is not an object.")
-        return _Answer(
-            as_dict(parse_json(response.body, "Stripe"), "Stripe answer"), response.headers
-        )
+        return _Answer(as_dict(response.data, "Stripe answer"), response.headers)
 
 
 def build_stripe_connector(config: ConnectorConfig) -> StripeConnector:

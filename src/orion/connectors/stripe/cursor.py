@@ -32,6 +32,8 @@ class Backfill(_State):
     watermark_event: str | None = None
     # The watermark event's ``created`` (Unix seconds): backfilled snapshots are at least this new.
     watermark_at: int | None = None
+    # Started because the event cursor expired: objects not listed were deleted meanwhile.
+    relist: bool = False
 
 
 class Seek(_State):

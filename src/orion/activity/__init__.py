@@ -1,0 +1,1 @@
+"""What the dashboard's overview charts: sync and webhook activity of a tenant over time."""

@@ -1,0 +1,1 @@
+"""Live updates for the dashboard: Postgres LISTEN/NOTIFY fanned out as server-sent events."""

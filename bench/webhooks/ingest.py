@@ -27,14 +27,16 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import insert, text
 
 from bench.harness import Services, machine, services, start_api, write_result
+from bench.profile import recording, summarise
 from orion.connections.models import connections
 from orion.platform.config import read_settings
 from orion.platform.crypto import Vault
@@ -51,6 +53,7 @@ class Stats:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     acknowledged: int = 0  # every 2xx, warm-up included (compared with the rows stored)
+    answered: int = 0  # every response, warm-up included (divides the server's CPU time)
 
     def record(self, status: int, seconds: float) -> None:
         self.latencies.append(seconds)
@@ -124,7 +127,7 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 async def load(
     port: int, requests: Iterator[bytes], concurrency: int, seconds: float, warmup: float
-) -> dict[str, Any]:
+) -> tuple[Stats, dict[str, Any]]:
     stats = Stats()
     start = time.monotonic()
     measure_from, stop_at = start + warmup, start + warmup + seconds
@@ -140,6 +143,7 @@ async def load(
                 writer.write(next(requests))
                 status, close = await _response(reader)
                 stats.acknowledged += 200 <= status < 300
+                stats.answered += 1
                 if now >= measure_from:
                     stats.record(status, time.perf_counter() - began)
                 if close:
@@ -153,7 +157,50 @@ async def load(
                 return
 
     await asyncio.gather(*(sender() for _ in range(concurrency)))
-    return stats.summary(seconds)
+    return stats, stats.summary(seconds)
+
+
+async def paced(
+    port: int, requests: Iterator[bytes], rate: float, seconds: float, warmup: float
+) -> tuple[Stats, dict[str, Any]]:
+    """Open loop: requests leave on a fixed schedule whatever the answers do, and each one's
+    latency runs from its scheduled departure (a slow answer cannot hide queueing)."""
+    stats = Stats()
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    start = time.perf_counter()
+    total = int(rate * (warmup + seconds))
+
+    async def one(scheduled: float, measured: bool) -> None:
+        connection = idle.pop() if idle else None
+        try:
+            if connection is None:
+                connection = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = connection
+            writer.write(next(requests))
+            status, close = await _response(reader)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            stats.errors += 1
+            return
+        stats.acknowledged += 200 <= status < 300
+        stats.answered += 1
+        if measured:
+            stats.record(status, time.perf_counter() - scheduled)
+        if close:
+            writer.close()
+        else:
+            idle.append(connection)
+
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled, n >= rate * warmup)))
+    await asyncio.gather(*tasks)
+    for _, writer in idle:
+        writer.close()
+    return stats, stats.summary(seconds)
 
 
 async def _stripe_connection(app_url: str) -> tuple[uuid.UUID, Database]:
@@ -187,12 +234,14 @@ async def _stored(database: Database, connection: uuid.UUID) -> int:
     return int(count or 0)
 
 
-async def _orion(app_url: str, port: int, count: int, args: argparse.Namespace) -> dict[str, Any]:
+async def _orion(
+    app_url: str, port: int, count: int, args: argparse.Namespace, profile: Path | None, pid: int
+) -> dict[str, Any]:
     connection, database = await _stripe_connection(app_url)
     try:
         path = f"/api/v1/webhooks/stripe/{connection}"
         requests = stripe_requests("127.0.0.1", path, count)
-        summary = await load(port, requests, args.concurrency, args.seconds, args.warmup)
+        summary = await _sweep(port, pid, profile, requests, args)
         summary["rows_stored"] = await _stored(database, connection)
         # Never a 2xx without a committed row (the rows may exceed the 2xx: a 503 can follow
         # a commit that did land, and the provider's retry is then a duplicate).
@@ -202,7 +251,30 @@ async def _orion(app_url: str, port: int, count: int, args: argparse.Namespace) 
     return summary
 
 
-def start_bare(running: Services) -> int:
+async def _sweep(
+    port: int, pid: int, profile: Path | None, requests: Iterator[bytes], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Closed loop at each concurrency, then the open loop at half the best rate."""
+    levels: dict[int, dict[str, Any]] = {}
+    for concurrency in args.concurrency:
+        levels[concurrency] = await _measured(
+            pid, profile if concurrency == max(args.concurrency) else None,
+            load(port, requests, concurrency, args.seconds, args.warmup),
+        )  # fmt: skip
+    best = max(levels.values(), key=lambda level: float(level["req_per_s"]))
+    half = round(best["req_per_s"] / 2, 1)
+    at_half = await _measured(pid, None, paced(port, requests, half, args.seconds, args.warmup))
+    return {
+        "max_req_per_s": best["req_per_s"],
+        "by_concurrency": levels,
+        "half_rate": {"req_per_s_offered": half, **at_half},
+        "acknowledged_total": sum(
+            level["acknowledged_total"] for level in [*levels.values(), at_half]
+        ),
+    }
+
+
+def start_bare(running: Services) -> tuple[int, int]:
     port = free_port()
     process = running.spawn(
         "bare",
@@ -211,27 +283,60 @@ def start_bare(running: Services) -> int:
         running.env(),
     )  # fmt: skip
     wait_for_port("127.0.0.1", port, 60, process)
-    return port
+    return port, process.pid
+
+
+async def _bare(port: int, count: int, args: argparse.Namespace, pid: int) -> dict[str, Any]:
+    requests = stripe_requests("127.0.0.1", "/hook", count)
+    return await _sweep(port, pid, _profile_path(args, "bare"), requests, args)
+
+
+async def _measured(
+    pid: int, profile: Path | None, loading: Coroutine[Any, Any, tuple[Stats, dict[str, Any]]]
+) -> dict[str, Any]:
+    """The load's summary plus the server's CPU time per answered request (user + system)."""
+    server = psutil.Process(pid)
+    before = server.cpu_times()
+    server.cpu_percent()  # starts the interval read below
+    with recording(pid, profile):
+        stats, summary = await loading
+    summary["cpu_busy"] = round(server.cpu_percent() / 100, 2)
+    after = server.cpu_times()
+    spent = (after.user - before.user) + (after.system - before.system)
+    summary["server_cpu_us_per_request"] = round(spent / max(stats.answered, 1) * 1e6)
+    return summary
+
+
+def _profile_path(args: argparse.Namespace, name: str) -> Path | None:
+    return args.profile / f"{name}.txt" if args.profile else None
+
+
+# Orion runs as `orion api` does, on development.env with: no rate limits (one sender would
+# exhaust a connection's webhook budget in a second) and LOG_LEVEL=WARNING (no access log),
+# except in "orion-access-log", which shows what the per-request access log costs.
+VARIANTS: dict[str, dict[str, str]] = {
+    "orion": {},
+    "orion-without-temporal": {"TEMPORAL_ADDRESS": ""},
+    "orion-access-log": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json"},
+    "orion-no-group-commit": {"WEBHOOKS_BATCH_MAX_ROWS": "1", "WEBHOOKS_WRITERS": "10"},
+}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    count = int(args.seconds * 6000 + args.warmup * 6000)
+    rounds = len(args.concurrency) + 1
+    count = int((args.seconds + args.warmup) * 6000 * rounds)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, services(Path(tmp)) as running:
-        bare = start_bare(running)
-        requests = stripe_requests("127.0.0.1", "/hook", count)
-        results["bare"] = asyncio.run(
-            load(bare, requests, args.concurrency, args.seconds, args.warmup)
-        )
-        variants: dict[str, dict[str, str]] = {
-            "orion": {},
-            "orion-without-temporal": {"TEMPORAL_ADDRESS": ""},
-            "orion-no-group-commit": {"WEBHOOKS_BATCH_MAX_ROWS": "1", "WEBHOOKS_WRITERS": "10"},
-        }
-        for name, extra in variants.items():
+        port, pid = start_bare(running)
+        results["bare"] = asyncio.run(_bare(port, count, args, pid))
+        for name, extra in VARIANTS.items():
+            if args.only and name not in args.only:
+                continue
             env = running.env(RATELIMIT_ENABLED="false", DATABASE_POOL_SIZE="12", **extra)
             port = int(start_api(running, env).rsplit(":", 1)[1])
-            results[name] = asyncio.run(_orion(running.app_url, port, count, args))
+            pid = running.processes[-1].pid
+            profile = _profile_path(args, name)
+            results[name] = asyncio.run(_orion(running.app_url, port, count, args, profile, pid))
     return results
 
 
@@ -239,22 +344,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--only", nargs="*", choices=list(VARIANTS), help="Orion variants to run.")
+    parser.add_argument("--profile", type=Path, help="Record py-spy profiles into this folder.")
     args = parser.parse_args()
     results = run(args)
-    print(f"{'server':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'rows':>8}  statuses")
-    for name, summary in results.items():
-        rows = summary.get("rows_stored", "")
-        print(
-            f"{name:<24}{summary['req_per_s']:>10}{summary['p50_ms']:>10}"
-            f"{summary['p99_ms']:>10}{rows:>8}  {summary['statuses']}"
-        )
-    ratio = results["orion"]["req_per_s"] / max(results["bare"]["req_per_s"], 1)
-    print(f"orion / bare: {ratio:.0%}")
+    if args.profile:
+        for name in results:
+            print(summarise(args.profile / f"{name}.txt"), end="\n\n")
+    print(
+        f"{'server':<24}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'cpu us/req':>11}"
+        f"{'busy':>6}  statuses"
+    )
+    for name, result in results.items():
+        rows = [(str(c), level) for c, level in result["by_concurrency"].items()]
+        rows.append(("half", result["half_rate"]))
+        for clients, level in rows:
+            print(
+                f"{name:<24}{clients:>8}{level['req_per_s']:>9}{level['p50_ms']:>9}"
+                f"{level['p99_ms']:>9}{level['server_cpu_us_per_request']:>11}"
+                f"{level['cpu_busy']:>6}  {level['statuses']}"
+            )
+        if "rows_stored" in result:
+            stored, acknowledged = result["rows_stored"], result["acknowledged_total"]
+            print(f"{name:<24}rows stored {stored} >= 2xx answered {acknowledged}")
+    bare = max(results["bare"]["max_req_per_s"], 1)
+    ratios = {n: round(r["max_req_per_s"] / bare, 3) for n, r in results.items() if n != "bare"}
+    for name, ratio in ratios.items():
+        print(f"{name} / bare (best rate of each): {ratio:.0%}")
     path = write_result(
         "webhook_ingest",
         {"machine": machine(), "seconds": args.seconds, "concurrency": args.concurrency,
-         "results": results, "orion_over_bare": round(ratio, 3)},
+         "results": results, "over_bare": ratios},
     )  # fmt: skip
     print(f"wrote {path}")
 

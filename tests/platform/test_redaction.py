@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orion.platform import redaction
 from orion.platform.redaction import REDACTED, Redactor, escape_control_characters, luhn_valid
 
 JWT = (
@@ -79,3 +80,43 @@ def test_redaction_never_crashes_and_is_idempotent(text: str) -> None:
 def test_newlines_in_values_cannot_forge_log_lines() -> None:
     event = escape_control_characters(None, "info", {"path": "/x\nlevel=error forged\r\n"})
     assert "\n" not in event["path"] and "\r" not in event["path"]
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "Authorization: Bearer ",
+        "token=",
+        "'api_key': '",
+        "sk_live_",
+        "whsec_",
+        "pat-na1-",
+        "eyJhbGciOi",
+        ".",
+        "gAAAAA",
+        "@example.com",
+        "user",
+        "postgres://u:",
+        "@db/",
+        "4242 4242 4242 4242",
+        "4000-0566-5566-5556",
+        "1234567890123",
+        "-",
+        " ",
+        "\n",
+        "Basic ",
+        "SECRET",
+        "/api/v1/webhooks/stripe/",
+    ]
+)
+
+
+def _every_pattern(value: str) -> str:
+    """Redaction without the hints: every substitution, always."""
+    for _hints, pattern, replacement in redaction._RULES:
+        value = pattern.sub(replacement, value)
+    return redaction._CARD_CANDIDATE.sub(redaction._mask_card, value)
+
+
+@given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=12)), max_size=12).map("".join))
+def test_the_hints_never_skip_what_a_full_pass_would_redact(text: str) -> None:
+    assert Redactor().text(text) == _every_pattern(text)

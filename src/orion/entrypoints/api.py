@@ -8,8 +8,6 @@ from contextlib import asynccontextmanager, suppress
 
 import structlog
 from fastapi import FastAPI
-from secure.middleware import SecureASGIMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from orion import package_version
 from orion.activity import api as activity_api
@@ -21,6 +19,7 @@ from orion.platform.client_ip import ClientAddress
 from orion.platform.config import Settings
 from orion.platform.db_isolation import isolation_problems
 from orion.platform.error_handlers import install_error_handlers
+from orion.platform.fast_lane import OrionFastAPI
 from orion.platform.health import health_router
 from orion.platform.health_checks import api_health_monitor
 from orion.platform.liveness import liveness_router
@@ -31,7 +30,9 @@ from orion.platform.request_middleware import RequestContextMiddleware
 from orion.platform.resources import Resources, open_resources
 from orion.platform.security import (
     BodyLimitMiddleware,
+    CompressionMiddleware,
     JsonCORSMiddleware,
+    SecurityHeadersMiddleware,
     TrustedHostMiddleware,
     security_policy,
 )
@@ -108,7 +109,7 @@ def create_app(
             _log.info("api_stopped")
 
     docs = settings.api.docs_enabled
-    app = FastAPI(
+    app = OrionFastAPI(
         title="Orion",
         version=version,
         summary="Unified customers and invoices from Stripe and HubSpot.",
@@ -116,6 +117,9 @@ def create_app(
         docs_url="/docs" if docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        # FastAPI's built-in OpenTelemetry looks up global providers on every request; Orion
+        # exports Prometheus metrics and Sentry errors instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     if resources is not None:
@@ -125,6 +129,8 @@ def create_app(
     app.state.webhook_metrics = WebhookMetrics(registry)
     app.state.live_hub = live_api.build_hub(settings, drain)
     install_error_handlers(app)
+    # Routes match in order: the webhook receivers, the busiest routes, come first.
+    app.include_router(webhooks_api.router)
     app.include_router(liveness_router(version, settings.release_id))
     health = api_health_monitor(settings, lambda: getattr(app.state, "resources", None), limiter)
     app.include_router(
@@ -134,7 +140,6 @@ def create_app(
     app.include_router(metrics_router(registry, token))
     for router in (tenants_api.router, connections_api.router, records_api.router, sync_api.router):
         app.include_router(router)
-    app.include_router(webhooks_api.router)
     app.include_router(activity_api.router)
     app.include_router(live_api.router)
     app.router.default = DashboardFiles()  # what no route matched: the dashboard's files
@@ -147,7 +152,7 @@ def create_app(
             error_rate=settings.chaos.error_rate,
             latency_seconds=settings.chaos.latency_seconds,
         )
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(CompressionMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     if settings.ratelimit.enabled:
         # Outside the body limit (refuse before reading), inside CORS (a 429 a browser can read).
@@ -177,7 +182,13 @@ def create_app(
         metrics=http_metrics,
         expose_errors=settings.api.debug and not settings.env.deployed,
     )
-    app.add_middleware(SecureASGIMiddleware, secure=security_policy(hsts=settings.env.deployed))
+    policy = security_policy(hsts=settings.env.deployed)
+    app.add_middleware(SecurityHeadersMiddleware, policy=policy)
+    # Webhook deliveries: the same middleware but CORS (server-to-server: no browser reads the
+    # answer) and compression (a few bytes of JSON), and none of FastAPI's own layers.
+    skipped: tuple[object, ...] = (JsonCORSMiddleware, CompressionMiddleware)
+    lane = [m for m in app.user_middleware if m.cls not in skipped]
+    app.open_fast_lane(webhooks_api.RECEIVERS, lane)
     return app
 
 

@@ -72,6 +72,9 @@ class PoolOptions:
     statement_timeout_ms: int = 15_000
     transaction_pooler: bool = False  # pgbouncer/Supavisor transaction mode: no prepared stmts
     application_name: str = "orion"
+    # Ping each connection as it leaves the pool (one round trip per checkout). Off only where
+    # every failure is answered anyway and the caller invalidates what failed (the inbox).
+    pre_ping: bool = True
 
 
 def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
@@ -91,7 +94,7 @@ def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
         pool_size=options.size,
         max_overflow=options.max_overflow,
         pool_timeout=options.timeout_seconds,
-        pool_pre_ping=True,
+        pool_pre_ping=options.pre_ping,
         pool_recycle=1800,
         connect_args=connect_args,
     )

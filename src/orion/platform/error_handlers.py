@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from orion.platform.errors import OrionError, error_response
+from orion.platform.errors import OrionError, error_response, orion_error_response
 from orion.platform.request_context import current_request_id
 
 _STATUS_CODES = {
@@ -39,15 +39,7 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     async def orion_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OrionError)
-        headers = getattr(exc, "headers", None)
-        return error_response(
-            exc.status_code,
-            exc.code,
-            exc.message,
-            current_request_id(),
-            details=exc.details,
-            headers=headers,
-        )
+        return orion_error_response(exc, current_request_id())
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -88,3 +88,11 @@ def error_response(
     return JSONResponse(
         error_body(code, message, request_id, details), status_code=status, headers=headers
     )
+
+
+def orion_error_response(exc: OrionError, request_id: str | None) -> JSONResponse:
+    """The answer to a deliberate error (any route, fast lane included)."""
+    headers: Mapping[str, str] | None = getattr(exc, "headers", None)
+    return error_response(
+        exc.status_code, exc.code, exc.message, request_id, details=exc.details, headers=headers
+    )

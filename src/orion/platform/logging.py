@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO
+from typing import IO, Any
 
+import orjson
 import structlog
 from structlog.typing import Processor
 
 from orion.platform.redaction import Redactor, escape_control_characters
 
 _QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore", "hpack", "asyncio")
+
+
+def _json_line(event: Any, **_options: Any) -> str:
+    """orjson instead of json: a fraction of the cost, on every log line."""
+    return orjson.dumps(event, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def configure_logging(
@@ -35,7 +41,9 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer(serializer=_json_line)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
@@ -58,7 +66,12 @@ def configure_logging(
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Below the level, stop before any work (the access log is one call per request).
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -60,9 +60,21 @@ class HttpMetrics:
             multiprocess_mode="livesum",
         )
 
+        # The labelled children, looked up once: ``labels()`` takes a lock and builds a key on
+        # every call, and this runs on every request.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.duration.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class VaultMetrics:

@@ -6,18 +6,19 @@ the inner ones — bad host, CORS, oversized body — are logged, counted and ca
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import structlog
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orion.platform.errors import error_response
 from orion.platform.metrics import UNMATCHED_ROUTE, HttpMetrics
-from orion.platform.request_context import accept_request_id, set_request_id
+from orion.platform.request_context import accept_request_id, header, set_request_id
 
 _log = structlog.get_logger("orion.http")
+_access = logging.getLogger("orion.http")
 
 
 def route_template(scope: Scope) -> str:
@@ -45,7 +46,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = accept_request_id(Headers(scope=scope).get("x-request-id"))
+        request_id = accept_request_id(header(scope, b"x-request-id"))
         set_request_id(request_id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -84,13 +85,14 @@ class RequestContextMiddleware:
             # it, else its lifetime would read as slowness in p95 (and trip `orion guard`).
             latency = elapsed if stream_opened is None else stream_opened - started
             self.metrics.observe(scope["method"], route, status, latency)
-            _log.info(
-                "http_request",
-                method=scope["method"],
-                route=route,
-                path=scope["path"],
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-            )
+            if _access.isEnabledFor(logging.INFO):  # else not even the event is built
+                _log.info(
+                    "http_request",
+                    method=scope["method"],
+                    route=route,
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
             structlog.contextvars.clear_contextvars()
             set_request_id(None)

@@ -7,16 +7,19 @@ with ``Response`` objects built by hand: they are the hottest routes of the API.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, FastAPI, Query, Request, status
 from starlette.responses import Response
 
+from orion.platform.db import Database, create_engine
 from orion.platform.dependencies import CurrentPrincipal, DatabaseDep, ResourcesDep, TenantSession
 from orion.platform.errors import ServiceUnavailable
+from orion.platform.fast_lane import FastRoute
 from orion.platform.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
-from orion.platform.resources import Resources
+from orion.platform.resources import Resources, pool_options
 from orion.webhooks import service
 from orion.webhooks.directory import ConnectionDirectory
 from orion.webhooks.dispatch import Dispatcher
@@ -41,7 +44,14 @@ def build_inbox(resources: Resources, metrics: WebhookMetrics) -> WebhookInbox:
         max_attempts=hooks.max_attempts,
     )
     directory = ConnectionDirectory(resources.database, resources.vault, ttl=hooks.cache_seconds)
-    return WebhookInbox(settings, resources.database, directory, dispatcher, metrics)
+    # The writer's own small pool: deliveries never wait behind API reads for a connection,
+    # and no ping per batch (a failed batch is answered 503 and its connection invalidated).
+    url = resources.database.engine.url.render_as_string(hide_password=False)
+    options = replace(
+        pool_options(settings, "orion-inbox"), size=hooks.writers, max_overflow=1, pre_ping=False
+    )
+    writer = Database(create_engine(url, options))
+    return WebhookInbox(settings, resources.database, directory, dispatcher, metrics, writer)
 
 
 def inbox_of(app: FastAPI) -> WebhookInbox:
@@ -104,11 +114,16 @@ async def hubspot_webhook(request: Request) -> Response:
     return _json(result)
 
 
-# Plain Starlette routes: the receivers are the hottest routes of the API, and FastAPI's
-# parameter machinery would cost more per delivery than verifying and storing it. They
-# answer 200, 400, 401, 404 (unknown Stripe connection) and 503 (not stored: retry).
-router.add_route("/api/v1/webhooks/stripe/{connection_id}", stripe_webhook, methods=["POST"])
-router.add_route("/api/v1/webhooks/hubspot", hubspot_webhook, methods=["POST"])
+# The receivers are the hottest routes of the API: the app serves them through its fast lane
+# (platform/fast_lane.py), plain functions of a Starlette ``Request`` with no FastAPI parameter
+# machinery. They answer 200, 400, 401, 404 (unknown Stripe connection) and 503 (not stored:
+# retry). Registered with the router as well, so other methods on their paths get a 405.
+RECEIVERS = (
+    FastRoute("POST", "/api/v1/webhooks/stripe/{connection_id}", stripe_webhook),
+    FastRoute("POST", "/api/v1/webhooks/hubspot", hubspot_webhook),
+)
+for _receiver in RECEIVERS:
+    router.add_route(_receiver.path, _receiver.endpoint, methods=[_receiver.method])
 
 
 @router.get("/api/v1/webhook-events", summary="Inbox events, newest first (no bodies)")

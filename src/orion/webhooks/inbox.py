@@ -59,14 +59,17 @@ class WebhookInbox:
         directory: ConnectionDirectory,
         dispatcher: Dispatcher,
         metrics: WebhookMetrics,
+        writer_database: Database | None = None,
     ) -> None:
+        """``writer_database``, if given, is the group-commit writer's own and closed here."""
         hooks = settings.webhooks
         self._settings = settings
         self.directory = directory
         self.dispatcher = dispatcher
         self.metrics = metrics
+        self._writer_database = writer_database
         self.writer = InboxWriter(
-            database,
+            writer_database or database,
             max_rows=hooks.batch_max_rows,
             lanes=hooks.writers,
             timeout_seconds=hooks.store_timeout_seconds,
@@ -78,6 +81,8 @@ class WebhookInbox:
     async def close(self) -> None:
         await self.writer.close()
         await self.dispatcher.close()
+        if self._writer_database is not None:
+            await self._writer_database.engine.dispose()
 
     def _reject(self, provider: str, error: OrionError, reason: str) -> OrionError:
         self.metrics.rejected(provider, reason)

@@ -1,9 +1,10 @@
 """webhook_events rows. Everything runs inside the caller's transaction; nothing commits here.
 
 Inserts are insert-or-ignore on (provider, connection_id, event_id) and take many rows per
-statement (``unnest`` of column arrays: one fixed SQL text, one round trip, whatever the
-count), switching ``app.tenant_id`` per tenant inside the one transaction, so RLS checks
-every row against the tenant it claims.
+statement (column arrays: one fixed SQL text, one round trip, whatever the count) through
+``orion_store_webhook_events``, which switches ``app.tenant_id`` per tenant, so RLS checks
+every row against the tenant it claims. Outside an explicit transaction (the inbox writer)
+that one statement is the transaction.
 """
 
 from __future__ import annotations
@@ -24,18 +25,12 @@ from orion.webhooks.events import ParsedEvent
 from orion.webhooks.models import webhook_events
 
 _SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
-_SET_TENANT_SQL = "SELECT set_config('app.tenant_id', $1, true)"
-_INSERT_SQL = """
-    INSERT INTO webhook_events (tenant_id, connection_id, provider, event_id, event_type,
-                                object_id, occurred_at, payload, raw_body, headers)
-    SELECT $1::uuid, r.connection_id, r.provider, r.event_id, r.event_type, r.object_id,
-           r.occurred_at, r.payload::jsonb, r.raw_body, r.headers::jsonb
-    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::timestamptz[], $8::text[], $9::bytea[], $10::text[])
-         AS r(connection_id, provider, event_id, event_type, object_id, occurred_at,
-              payload, raw_body, headers)
-    ON CONFLICT (provider, connection_id, event_id) DO NOTHING
-    RETURNING id, tenant_id, connection_id, provider, event_id
+# One statement for a whole batch, any tenants: migration 0004 explains the function.
+_STORE_SQL = """
+    SELECT id, tenant_id, connection_id, provider, event_id
+    FROM orion_store_webhook_events($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                    $6::text[], $7::timestamptz[], $8::text[], $9::bytea[],
+                                    $10::text[])
 """
 _MARK_DISPATCHED = text(
     """
@@ -95,45 +90,55 @@ def _by_tenant(rows: Iterable[Any]) -> dict[uuid.UUID, list[Any]]:
 
 
 async def insert_events(driver: Any, rows: Sequence[InboxRow]) -> list[StoredEvent]:
-    """Insert what is new (one statement per tenant); return the rows actually inserted.
+    """Insert what is new, all rows in one statement; return the rows actually inserted.
 
-    ``driver`` is the asyncpg connection under the caller's transaction: this is the inbox's
-    hot path, and one prepared statement with column arrays costs a fraction of a compiled
-    SQLAlchemy statement per batch (see :func:`driver_transaction`).
+    ``driver`` is a pooled asyncpg connection: inside the caller's transaction
+    (:func:`driver_transaction`), or outside any (:func:`driver_connection`), where the one
+    statement commits on its own. This is the inbox's hot path: one prepared statement with
+    column arrays, one round trip, costs a fraction of a compiled SQLAlchemy statement.
     """
-    stored: list[StoredEvent] = []
-    for tenant_id, group in _by_tenant(rows).items():
-        await driver.execute(_SET_TENANT_SQL, str(tenant_id))
-        result = await driver.fetch(
-            _INSERT_SQL,
-            tenant_id,
-            [r.connection_id for r in group],
-            [r.provider for r in group],
-            [r.event.event_id for r in group],
-            [r.event.event_type for r in group],
-            [r.event.object_id for r in group],
-            [r.event.occurred_at for r in group],
-            [r.event.payload for r in group],
-            [r.raw_body for r in group],
-            [r.headers for r in group],
+    result = await driver.fetch(
+        _STORE_SQL,
+        [r.tenant_id for r in rows],
+        [r.connection_id for r in rows],
+        [r.provider for r in rows],
+        [r.event.event_id for r in rows],
+        [r.event.event_type for r in rows],
+        [r.event.object_id for r in rows],
+        [r.event.occurred_at for r in rows],
+        [r.event.payload for r in rows],
+        [r.raw_body for r in rows],
+        [r.headers for r in rows],
+    )
+    return [
+        StoredEvent(
+            row["id"], row["tenant_id"], row["connection_id"], row["provider"], row["event_id"]
         )
-        stored.extend(
-            StoredEvent(
-                row["id"], row["tenant_id"], row["connection_id"], row["provider"], row["event_id"]
-            )
-            for row in result
-        )
-    return stored
+        for row in result
+    ]
+
+
+@asynccontextmanager
+async def driver_connection(database: Database) -> AsyncIterator[Any]:
+    """The pooled asyncpg connection itself, with no transaction open (autocommit).
+
+    A connection that failed mid-use is invalidated, never returned to the pool: with
+    ``pre_ping`` off (the inbox writer's pool), nothing else would notice it is dead.
+    """
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        try:
+            yield raw.driver_connection
+        except BaseException:
+            await connection.invalidate()
+            raise
 
 
 @asynccontextmanager
 async def driver_transaction(database: Database) -> AsyncIterator[Any]:
     """A transaction on the pooled asyncpg connection itself, for :func:`insert_events`."""
-    async with database.engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        async with driver.transaction():
-            yield driver
+    async with driver_connection(database) as driver, driver.transaction():
+        yield driver
 
 
 async def mark_dispatched(session: AsyncSession, events: Sequence[StoredEvent]) -> None:

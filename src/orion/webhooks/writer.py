@@ -1,12 +1,12 @@
 """Group commit: concurrent deliveries share one INSERT and one COMMIT.
 
 One transaction per request caps the inbox at what the database and the driver do per
-transaction (measured here through the whole API: ~460 deliveries/s, vs ~940 with group
-commit; see bench/webhooks/ingest.py). So requests hand their rows to a queue and wait; a
-writer task (``lanes`` of them) takes everything queued, up to ``max_rows``, inserts it in one
-transaction (one multi-row statement per tenant) and commits once, then wakes every request of
-the batch with its own outcome: new, duplicate, or failed (answered 503, so the provider
-retries). Nobody is acknowledged before the commit that holds their rows. Batches form while
+transaction (see the benchmark figures in docs/benchmarks.md). So requests hand their rows to a
+queue and wait; a writer task (``lanes`` of them) takes everything queued, up to ``max_rows``,
+and stores it with one statement that is its own transaction (all tenants' rows or none, one
+round trip: repository.insert_events), then wakes every request of the batch with its own
+outcome: new, duplicate, or failed (answered 503, so the provider retries). Nobody is
+acknowledged before the commit that holds their rows. Batches form while
 the previous commit is in flight, and one turn of the event loop lets deliveries that are
 already being read join: ~30 rows per commit at 64 concurrent senders, single rows when idle.
 
@@ -25,7 +25,7 @@ import structlog
 from asyncpg import DataError, IntegrityConstraintViolationError
 
 from orion.platform.db import Database
-from orion.webhooks.repository import InboxRow, StoredEvent, driver_transaction, insert_events
+from orion.webhooks.repository import InboxRow, StoredEvent, driver_connection, insert_events
 
 _log = structlog.get_logger("orion.webhooks.writer")
 
@@ -116,7 +116,7 @@ class InboxWriter:
             for row in job.rows:
                 unique.setdefault(row.key, row)
         try:
-            async with driver_transaction(self._db) as driver:
+            async with driver_connection(self._db) as driver:  # one statement, its own commit
                 stored = await insert_events(driver, list(unique.values()))
         except (IntegrityConstraintViolationError, DataError) as exc:
             if len(jobs) > 1:  # one bad delivery must not fail its neighbours: split

@@ -21,6 +21,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from orion.platform.auth import mint_development_token
 from orion.platform.embedded_postgres import EmbeddedPostgres
@@ -155,3 +159,25 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
 
 def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}
+
+
+async def _activity_pollers(address: str, task_queue: str) -> int:
+    client = await Client.connect(address)
+    answer = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace="default",
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        )
+    )
+    return len(answer.pollers)
+
+
+def wait_for_worker(services: Services, task_queue: str = "orion", timeout: float = 180) -> None:
+    """Until a worker polls the task queue: a timed run must not include the worker's start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if asyncio.run(_activity_pollers(services.temporal, task_queue)):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"no worker polls {task_queue!r}")

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
+
 _FRAME = re.compile(r"^(?P<function>.+?) \((?P<file>.+?)(?::\d+)?\)$")
 
 
@@ -43,6 +45,42 @@ def recording(pid: int, out: Path | None, rate: int = 250) -> Iterator[None]:
         _, errors = process.communicate(timeout=60)
         if process.returncode not in (0, -2) and not out.exists():
             raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')[-500:]}")
+
+
+class CpuMeter:
+    """CPU seconds (user + system) that named processes spend during a block of the run.
+
+    Tells what limits a figure on a shared machine: the process that is busy while the
+    others wait. ``postgres`` counts every server process (they come and go with connections).
+    """
+
+    def __init__(self, processes: dict[str, int]) -> None:
+        self._pids = processes
+        self._before: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    @staticmethod
+    def _cpu(process: psutil.Process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return float(times.user + times.system)
+
+    def _sample(self) -> dict[str, float]:
+        found = {name: self._cpu(psutil.Process(pid)) for name, pid in self._pids.items()}
+        found["postgres"] = sum(
+            self._cpu(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+        )
+        return found
+
+    def __enter__(self) -> CpuMeter:
+        self._before = self._sample()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        after = self._sample()
+        self.spent = {name: round(after[name] - self._before.get(name, 0.0), 2) for name in after}
 
 
 def _short(frame: str) -> str:

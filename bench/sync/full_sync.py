@@ -1,6 +1,6 @@
 """Sync throughput: full sync of N emulator customers, then an incremental re-sync after churn.
 
-    uv run python bench/sync/full_sync.py --customers 100000 --churn 0.01
+    uv run python -m bench.sync.full_sync --customers 100000 --churn 0.01
 
 Prints a table and writes bench/results/sync_throughput.json. The emulator, the API and one
 worker run as separate processes on loopback; Postgres is ORION_BENCH_DATABASE_URL's server
@@ -10,6 +10,7 @@ worker run as separate processes on loopback; Postgres is ORION_BENCH_DATABASE_U
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import uuid
@@ -19,7 +20,16 @@ from typing import Any
 
 import httpx
 
-from bench.harness import machine, services, start_api, start_emulator, token, write_result
+from bench.harness import (
+    machine,
+    services,
+    start_api,
+    start_emulator,
+    token,
+    wait_for_worker,
+    write_result,
+)
+from bench.profile import CpuMeter, recording, summarise
 
 STRIPE_KEY = "sk_test_orion_demo"
 
@@ -50,12 +60,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--churn", type=float, default=0.01)
+    parser.add_argument("--profile", type=Path, help="Record a py-spy profile of the worker.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, services(Path(tmp)) as running:
         emulator = start_emulator(running, args.customers)
         env = running.env(STRIPE_API_BASE=emulator, RATELIMIT_ENABLED="false")
-        running.spawn("worker", ["python", "-m", "orion", "worker"], env)
+        worker = running.spawn("worker", [sys.executable, "-m", "orion", "worker"], env)
         url = start_api(running, env)
+        pids = {"emulator": running.processes[0].pid, "worker": worker.pid}
+        pids["api"] = running.processes[-1].pid
+        wait_for_worker(running)
         tenant = uuid.uuid4()
         headers = {"Authorization": f"Bearer {token(tenant)}"}
         with httpx.Client(base_url=url, headers=headers, timeout=60) as api:
@@ -64,7 +78,8 @@ def main() -> None:
             )
             created.raise_for_status()
             connection = created.json()["id"]
-            full = sync(api, connection)
+            with CpuMeter(pids) as cpu, recording(worker.pid, args.profile):
+                full = sync(api, connection)
             churned = httpx.post(
                 f"{emulator}/_emulator/stripe/accounts/{STRIPE_KEY}/churn",
                 json={"customers": {"update_fraction": args.churn}, "step_seconds": 0},
@@ -85,11 +100,17 @@ def main() -> None:
             f"{run['seconds']:>10.2f}{extra}"
         )
     print(f"incremental / full time: {fraction:.2%}")
+    busy = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.spent.items())
+    print(
+        f"CPU during the full sync ({full['seconds']:.1f} s on {machine()['cpus']} cores): {busy}"
+    )
+    if args.profile:
+        print(summarise(args.profile))
     path = write_result(
         "sync_throughput",
         {"machine": machine(), "customers": args.customers, "churn": args.churn,
          "full": full, "incremental": incremental, "records_per_second": rate,
-         "incremental_fraction": fraction},
+         "incremental_fraction": fraction, "cpu_seconds_during_full_sync": cpu.spent},
     )  # fmt: skip
     print(f"wrote {path}")
 

@@ -77,6 +77,7 @@ async def test_kill_9_three_times_then_exact_result(
         "STRIPE_API_BASE": emulator.url,
         "WORKER_SHUTDOWN_GRACE_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
+        "SYNC_PAGES_PER_ACTIVITY": "5",  # small commits, so three kills fit in 35 pages
     }
     worker = WorkerProcess(env, tmp_path / "worker.log")
     tenant = uuid.uuid4()

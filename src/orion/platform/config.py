@@ -172,7 +172,7 @@ class LogSettings(_Group):
 
 
 class SyncSettings(_Group):
-    pages_per_activity: int = Field(default=5, ge=1, le=50)
+    pages_per_activity: int = Field(default=20, ge=1, le=50)
 
 
 class WorkerSettings(_Group):

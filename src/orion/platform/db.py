@@ -8,12 +8,15 @@ that sets no tenant sees zero tenant rows.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -77,6 +80,16 @@ class PoolOptions:
     pre_ping: bool = True
 
 
+def json_text(value: Any) -> str:
+    """JSON for jsonb columns: orjson (several times faster on raw provider payloads, the
+    bulk of a sync's writes), the standard library for what orjson refuses (integers wider
+    than 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
     options = options or PoolOptions()
     connect_args: dict[str, object] = {
@@ -96,6 +109,8 @@ def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
         pool_timeout=options.timeout_seconds,
         pool_pre_ping=options.pre_ping,
         pool_recycle=1800,
+        json_serializer=json_text,
+        json_deserializer=orjson.loads,
         connect_args=connect_args,
     )
 

@@ -84,7 +84,7 @@ class SyncActivities:
         connectors: ConnectorFactory,
         metrics: SyncMetrics | None = None,
         *,
-        pages_per_activity: int = 5,
+        pages_per_activity: int = 20,
     ) -> None:
         self._db = database
         self._vault = vault

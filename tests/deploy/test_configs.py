@@ -30,8 +30,6 @@ from tests.fixtures.settings import SettingsFactory
 ROOT = project_root()
 DEPLOY = ROOT / "config" / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile.production"
-#: Commands other issues are building; a config may name them before they land.
-BEING_BUILT = {("worker",), ("secrets", "rotate")}
 #: Every field of Railway's config-as-code reference (docs.railway.com/config-as-code).
 RAILWAY_FIELDS = {
     "build": {
@@ -77,7 +75,7 @@ def command_exists(path: tuple[str, ...]) -> bool:
 
 
 def orion_command_status(argv: list[str]) -> str:
-    """``orion <command> [<sub>] ...``: "ok", "pending" (another issue builds it) or "unknown"."""
+    """``orion <command> [<sub>] ...``: "ok" or "unknown"."""
     if argv[:1] != ["orion"]:
         return "unknown"
     words = [word for word in argv[1:3] if not word.startswith("-")]
@@ -85,16 +83,11 @@ def orion_command_status(argv: list[str]) -> str:
         path = tuple(words[:depth])
         if len(path) == depth and command_exists(path):
             return "ok"
-    if tuple(words[:2]) in BEING_BUILT or tuple(words[:1]) in BEING_BUILT:
-        return "pending"
     return "unknown"
 
 
 def assert_orion_command(argv: list[str]) -> None:
-    status = orion_command_status(argv)
-    if status == "pending":
-        pytest.skip(f"`{' '.join(argv[:3])}` is being built by another issue")
-    assert status == "ok", f"`{' '.join(argv)}` is not an orion command"
+    assert orion_command_status(argv) == "ok", f"`{' '.join(argv)}` is not an orion command"
 
 
 def railway(name: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from orion.ops.proxy_backends import Backend, BackendPool
 from orion.platform.errors import error_response
+from orion.platform.security import BodyTooLarge, read_body
 
 _log = structlog.get_logger("orion.proxy")
 HOP_BY_HOP = frozenset(
@@ -46,10 +47,6 @@ HOP_BY_HOP = frozenset(
 )
 #: Safe to send twice (RFC 9110 §9.2.2): a retry after a broken connection cannot double-act.
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def _end_to_end(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -75,23 +72,6 @@ def forwarded_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
     headers.append((b"x-forwarded-for", chain.encode("latin-1")))
     headers.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode()))
     return headers
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def new_client(read_timeout: float, connect_timeout: float = 2.0) -> httpx.AsyncClient:

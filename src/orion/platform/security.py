@@ -135,6 +135,28 @@ class JsonCORSMiddleware(CORSMiddleware):
         return refusal
 
 
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while being read."""
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body, refusing to hold more than ``limit`` bytes of it."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the limit, whether announced by Content-Length or streamed."""
 
@@ -154,21 +176,11 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         # No length announced (chunked): read up to the limit, then replay.
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        try:
+            body = await read_body(receive, self.max_bytes)
+        except BodyTooLarge:
+            await self._refuse(scope, receive, send)
+            return
         delivered = False
 
         async def replay() -> Message:

@@ -51,8 +51,11 @@ class CpuMeter:
     """CPU seconds (user + system) that named processes spend during a block of the run.
 
     Tells what limits a figure on a shared machine: the process that is busy while the
-    others wait. ``postgres`` counts every server process (they come and go with connections).
+    others wait. ``postgres`` counts every server process (they come and go with connections)
+    and ``temporal`` the dev server, found by name.
     """
+
+    COUNTED_BY_NAME = ("postgres", "temporal")
 
     def __init__(self, processes: dict[str, int]) -> None:
         self._pids = processes
@@ -69,9 +72,11 @@ class CpuMeter:
 
     def _sample(self) -> dict[str, float]:
         found = {name: self._cpu(psutil.Process(pid)) for name, pid in self._pids.items()}
-        found["postgres"] = sum(
-            self._cpu(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
-        )
+        for name in self.COUNTED_BY_NAME:
+            found[name] = 0.0
+        for process in psutil.process_iter(["name"]):
+            if process.info["name"] in self.COUNTED_BY_NAME:
+                found[process.info["name"]] += self._cpu(process)
         return found
 
     def __enter__(self) -> CpuMeter:

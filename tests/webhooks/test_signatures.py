@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import stripe
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,6 +23,8 @@ from orion.webhooks.signatures import (
     SignatureRejected,
     canonical_uri,
     public_uri,
+    read_stripe_header,
+    stripe_signature_matches,
     verify_hubspot,
     verify_stripe,
 )
@@ -130,6 +133,60 @@ def test_stripe_rejection_never_carries_the_secret() -> None:
     with pytest.raises(SignatureRejected) as caught:
         check_stripe(BODY + b" ", stripe_header(BODY, SECRET, now), (SECRET,), now)
     assert SECRET not in str(caught.value) and SECRET not in caught.value.detail
+
+
+_SDK_SECRET = "whsec_property"
+_SIGNED_AT = 1_700_000_000
+
+
+def _sdk_accepts(body: bytes, header: str, secret: str) -> bool:
+    try:
+        stripe.WebhookSignature.verify_header(body, header, secret, tolerance=None)
+    except stripe.SignatureVerificationError:
+        return False
+    return True
+
+
+def _ours_accepts(body: bytes, header: str, secret: str) -> bool:
+    parsed = read_stripe_header(header)
+    return parsed is not None and stripe_signature_matches(body, *parsed, secret)
+
+
+def _headers(body: bytes) -> st.SearchStrategy[str]:
+    """A timestamp item and a signature item, each right or subtly wrong, plus noise, in any
+    order: the forms a lenient or a stricter parser would read differently from the SDK."""
+    good = hmac.new(_SDK_SECRET.encode(), b"%d." % _SIGNED_AT + body, hashlib.sha256).hexdigest()
+    at = str(_SIGNED_AT)
+    stamps = [
+        f"t={at}", f" t={at}", f"t= {at}", f"t=0{at}", f"t=+{at}", f"t={at}=5", f"T={at}",
+        f"t={_SIGNED_AT + 1}", "t", "t=", "",
+    ]  # fmt: skip
+    signed = [
+        f"v1={good}", f" v1={good}", f"v1={good} ", f"v1={good.upper()}", f"v0={good}",
+        f"v1={good}=x", "v1", "v1=", "",
+    ]  # fmt: skip
+    noise = st.lists(st.text(alphabet="0123456789abcdef=tv ", max_size=10), max_size=2)
+    items = st.tuples(st.sampled_from(stamps), st.sampled_from(signed), noise)
+    return items.flatmap(lambda i: st.permutations([i[0], i[1], *i[2]])).map(",".join)
+
+
+@given(
+    st.binary(max_size=64).map(lambda b: b.decode("latin-1").encode()),
+    st.sampled_from([_SDK_SECRET, _SDK_SECRET, _SDK_SECRET, "whsec_other", "  "]),
+    st.data(),
+)
+def test_stripe_check_agrees_with_the_sdk_on_any_header(
+    body: bytes, secret: str, data: st.DataObject
+) -> None:
+    """Our parse-once check accepts exactly what ``verify_header`` accepts (time aside)."""
+    header = data.draw(_headers(body))
+    assert _ours_accepts(body, header, secret) == _sdk_accepts(body, header, secret)
+
+
+def test_stripe_check_agrees_with_the_sdk_on_a_real_header() -> None:
+    header = stripe_header(BODY, _SDK_SECRET, _SIGNED_AT, OTHER)
+    assert _ours_accepts(BODY, header, _SDK_SECRET) and _sdk_accepts(BODY, header, _SDK_SECRET)
+    assert not _ours_accepts(BODY, header, SECRET)
 
 
 # --- HubSpot v3 -------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
 from orion.platform.crypto import Vault, generate_key
@@ -107,6 +109,61 @@ async def test_unreachable_database_fails_every_delivery() -> None:
         await writer.close()
         await database.dispose()
     assert all(isinstance(result, StoreFailed) for result in results)
+
+
+async def test_a_hung_database_is_answered_after_the_timeout_not_never() -> None:
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"postgresql://orion_app@127.0.0.1:{silent.getsockname()[1]}/hung"
+        database = Database(create_engine(url, PoolOptions(size=1, timeout_seconds=60)))
+        writer = InboxWriter(database, timeout_seconds=0.3)
+        tenant, connection = uuid.uuid4(), uuid.uuid4()
+        try:
+            async with asyncio.timeout(20):  # the test's own bound, far above the writer's
+                results = await asyncio.gather(
+                    *(writer.store([row(tenant, connection, f"evt_{n}")]) for n in range(3)),
+                    return_exceptions=True,
+                )
+                later = await asyncio.gather(
+                    writer.store([row(tenant, connection, "evt_later")]), return_exceptions=True
+                )
+        finally:
+            await writer.close()
+            await database.dispose()
+    for result in [*results, *later]:
+        assert isinstance(result, StoreFailed), result
+        assert "no commit within 0.3 s" in str(result)
+
+
+async def test_a_lane_whose_connection_was_killed_answers_503_once_then_reconnects(
+    database: Database, shared_database: TestDatabase
+) -> None:
+    tenant, connection = await connection_of(database)
+    writer = InboxWriter(database)
+    try:
+        await writer.store([row(tenant, connection, "evt_before")])
+        owner = await asyncpg.connect(shared_database.owner_url)
+        try:  # the lane keeps its connection between batches: kill it
+            killed = await owner.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = $1 AND usename = 'orion_app'",
+                shared_database.name,
+            )
+        finally:
+            await owner.close()
+        assert killed >= 1
+        outcomes = []
+        for _ in range(2):  # the provider's retries
+            try:
+                outcomes.append(await writer.store([row(tenant, connection, "evt_after")]))
+                break
+            except StoreFailed as exc:
+                outcomes.append(exc)
+    finally:
+        await writer.close()
+    assert isinstance(outcomes[-1], list) and outcomes[-1][0] is not None, outcomes
+    assert await count_rows(database, tenant, connection) == 2
 
 
 async def test_closed_writer_refuses() -> None:

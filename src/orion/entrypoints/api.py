@@ -22,6 +22,7 @@ from orion.platform.error_handlers import install_error_handlers
 from orion.platform.fast_lane import OrionFastAPI
 from orion.platform.health import health_router
 from orion.platform.health_checks import api_health_monitor
+from orion.platform.heap import freeze_startup_heap
 from orion.platform.liveness import liveness_router
 from orion.platform.metrics import HttpMetrics, build_info, metrics_router, new_registry
 from orion.platform.ratelimit import rate_limiter
@@ -67,11 +68,18 @@ async def check_isolation(resources: Resources) -> None:
 
 
 def create_app(
-    settings: Settings, resources: Resources | None = None, *, drain: DrainState | None = None
+    settings: Settings,
+    resources: Resources | None = None,
+    *,
+    drain: DrainState | None = None,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """The API. ``resources`` are built (and closed) by the app unless the caller owns them.
 
     ``drain`` tells readiness when the server is shutting down (see platform/shutdown.py).
+    ``freeze_heap``: the app owns its process (a server worker), so what start-up built is
+    frozen out of the collector's reach (platform/heap.py); never in a process that builds
+    many apps, such as the tests, where frozen garbage would never be freed.
     """
     version = package_version()
     registry = new_registry()
@@ -95,6 +103,8 @@ def create_app(
             app.state.sync_schedules = TemporalSyncSchedules(temporal, settings.temporal.task_queue)
         try:
             await check_isolation(app.state.resources)
+            if freeze_heap:
+                freeze_startup_heap()
             yield
         finally:
             await live_api.close_hub(app)  # end the event streams before their database goes
@@ -197,4 +207,4 @@ def app_from_environment() -> FastAPI:
     settings = settings_or_exit()
     configure_process_logging(settings)
     init_sentry(settings, component="api")
-    return create_app(settings, drain=DrainState.from_environment())
+    return create_app(settings, drain=DrainState.from_environment(), freeze_heap=True)

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from orion.connections.providers import ConnectorFactory
 from orion.platform.config import Settings
+from orion.platform.heap import freeze_startup_heap
 from orion.platform.metrics import new_registry
 from orion.platform.resources import Resources, open_resources
 from orion.platform.temporal_client import connect_temporal
@@ -114,6 +115,7 @@ async def _reconcile_forever(resources: Resources, client: Client, stop: asyncio
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """The ``orion worker`` process: owns its process (signals, frozen start-up heap)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -132,6 +134,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         worker = build_worker(client, resources, registry)
         reconciler = asyncio.create_task(_reconcile_forever(resources, client, stop))
         relay = asyncio.create_task(relay_for(resources, client, stop))  # webhook outbox
+        freeze_startup_heap()
         _log.info("worker_started", task_queue=settings.temporal.task_queue)
         async with worker:
             await stop.wait()

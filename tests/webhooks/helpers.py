@@ -11,10 +11,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, insert, select
 from temporalio.client import Client
 
 from orion.connections.models import connections
+from orion.emulator.churn import ChurnSpec
 from orion.emulator.stripe.account import StripeAccount
 from orion.emulator.stripe.render import render_event
 from orion.emulator.webhooks import hubspot_signature_v3, stripe_signature_header
@@ -22,6 +24,7 @@ from orion.platform.crypto import Vault
 from orion.platform.db import Database
 from orion.tenants.repository import create_tenant
 from orion.webhooks.models import webhook_events
+from tests.fixtures.emulator import EmulatorAccounts
 from tests.fixtures.stack import Stack
 
 HUBSPOT_SECRET = "test-hubspot-app-client-secret"
@@ -100,6 +103,18 @@ def stripe_delivery(
 
 def rendered(account: StripeAccount, event_ids: Sequence[str]) -> list[dict[str, Any]]:
     return [render_event(event, account.info) for event in account.events_by_id(list(event_ids))]
+
+
+def updated_customer_event(accounts: EmulatorAccounts, account: StripeAccount) -> dict[str, Any]:
+    """One customer of ``account`` changes: its ``customer.updated`` event as Stripe sends it."""
+    churn = accounts.state.churn_stripe(account.api_key, customers=ChurnSpec(update=1))
+    (event,) = rendered(account, [e.id for e in churn.events])
+    return event
+
+
+def metric(stack: Stack, name: str, **labels: str) -> float:
+    registry: CollectorRegistry = stack.app.state.metrics_registry
+    return registry.get_sample_value(name, labels) or 0.0
 
 
 async def post_stripe(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from orion.emulator.churn import ChurnSpec
 from orion.platform.fast_lane import FastRoute
 from orion.platform.security import security_headers
 from tests.fixtures.emulator import EmulatorAccounts
 from tests.fixtures.stack import Stack
-from tests.webhooks.helpers import post_stripe, rendered, stripe_connection
-from tests.webhooks.test_receivers import metric
+from tests.webhooks.helpers import metric, post_stripe, stripe_connection, updated_customer_event
 
 ROUTE = "/api/v1/webhooks/stripe/{connection_id}"
 
@@ -20,8 +18,7 @@ async def test_a_delivery_carries_request_id_security_headers_and_metrics(
 ) -> None:
     account = emulator_accounts.stripe(customers=1, seed=3)
     _, connection = await stripe_connection(hooks, account)
-    churn = emulator_accounts.state.churn_stripe(account.api_key, customers=ChurnSpec(update=1))
-    (event,) = rendered(account, [e.id for e in churn.events])
+    event = updated_customer_event(emulator_accounts, account)
     before = metric(hooks, "http_requests_total", method="POST", route=ROUTE, status="200")
 
     answer = await post_stripe(hooks.api, connection, event, account.webhook_secret)

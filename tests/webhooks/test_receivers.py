@@ -6,7 +6,6 @@ import json
 import time
 import uuid
 
-from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
 from orion.connections.models import connections
@@ -22,19 +21,16 @@ from tests.webhooks.helpers import (
     count_rows,
     hubspot_delivery,
     inbox_rows,
+    metric,
     new_tenant,
     post_hubspot,
     post_stripe,
     rendered,
     stripe_connection,
     stripe_delivery,
+    updated_customer_event,
     wait_until_settled,
 )
-
-
-def metric(stack: Stack, name: str, **labels: str) -> float:
-    registry: CollectorRegistry = stack.app.state.metrics_registry
-    return registry.get_sample_value(name, labels) or 0.0
 
 
 async def test_stripe_event_is_stored_acknowledged_and_processed(
@@ -42,8 +38,7 @@ async def test_stripe_event_is_stored_acknowledged_and_processed(
 ) -> None:
     account = emulator_accounts.stripe(customers=3, seed=1)
     tenant, connection = await stripe_connection(hooks, account)
-    churn = emulator_accounts.state.churn_stripe(account.api_key, customers=ChurnSpec(update=1))
-    (event,) = rendered(account, [e.id for e in churn.events])
+    event = updated_customer_event(emulator_accounts, account)
 
     first = await post_stripe(hooks.api, connection, event, account.webhook_secret)
     again = await post_stripe(hooks.api, connection, event, account.webhook_secret)
@@ -63,8 +58,7 @@ async def test_stripe_event_is_stored_acknowledged_and_processed(
 async def test_stripe_refusals(hooks: Stack, emulator_accounts: EmulatorAccounts) -> None:
     account = emulator_accounts.stripe(customers=1, seed=2)
     tenant, connection = await stripe_connection(hooks, account)
-    churn = emulator_accounts.state.churn_stripe(account.api_key, customers=ChurnSpec(update=1))
-    (event,) = rendered(account, [e.id for e in churn.events])
+    event = updated_customer_event(emulator_accounts, account)
     body, headers = stripe_delivery(event, account.webhook_secret)
     url = f"/api/v1/webhooks/stripe/{connection}"
     before = metric(hooks, "orion_webhooks_rejected_total", provider="stripe",
@@ -122,8 +116,7 @@ async def test_rolling_secrets_and_a_rotation_seen_at_once(
             .where(connections.c.id == connection)
             .values(webhook_secrets=sealed.token, webhook_secrets_key_id=sealed.key_id)
         )
-    churn = emulator_accounts.state.churn_stripe(account.api_key, customers=ChurnSpec(update=1))
-    (third,) = rendered(account, [e.id for e in churn.events])
+    third = updated_customer_event(emulator_accounts, account)
     assert (await post_stripe(hooks.api, connection, third, "whsec_newest")).status_code == 200
     assert (await post_stripe(hooks.api, connection, third, "whsec_old")).status_code == 401
 

@@ -8,7 +8,7 @@ from orion.emulator.churn import ChurnSpec
 from orion.webhooks.events import parse_stripe
 from orion.webhooks.inputs import process_workflow_id
 from orion.webhooks.relay import relay_once
-from orion.webhooks.repository import InboxRow, driver_transaction, insert_events
+from orion.webhooks.repository import InboxRow, driver_connection, insert_events
 from tests.fixtures.emulator import EmulatorAccounts
 from tests.webhooks.conftest import StackFactory
 from tests.webhooks.helpers import (
@@ -35,7 +35,7 @@ async def test_two_relays_racing_dispatch_each_event_once(
         for event in events:  # stored as if the API had died right after its commit
             body = stripe_delivery(event, account.webhook_secret)[0]
             rows.append(InboxRow(tenant, connection, "stripe", parse_stripe(body), body, "{}"))
-        async with driver_transaction(stack.database) as driver:
+        async with driver_connection(stack.database) as driver:
             await insert_events(driver, rows)
         assert {row.status for row in await inbox_rows(stack.database, tenant, connection)} == {
             "received"

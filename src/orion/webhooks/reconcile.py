@@ -27,7 +27,7 @@ from orion.platform.crypto import Vault
 from orion.platform.db import Database
 from orion.webhooks.events import MalformedPayload, parse_stripe
 from orion.webhooks.inbox import kept_headers
-from orion.webhooks.repository import InboxRow, StoredEvent, driver_transaction, insert_events
+from orion.webhooks.repository import InboxRow, StoredEvent, driver_connection, insert_events
 
 EVENT_TYPES = ("customer.*", "invoice.*")
 PAGE_SIZE = 100
@@ -122,7 +122,7 @@ async def reconcile_stripe(
                 continue
             rows.append(InboxRow(tenant, connection_id, "stripe", parsed, body, headers))
     for start in range(0, len(rows), CHUNK):
-        async with driver_transaction(database) as driver:
+        async with driver_connection(database) as driver:
             stored = await insert_events(driver, rows[start : start + CHUNK])
         report.new_events.extend(stored)
     report.added = len(report.new_events)

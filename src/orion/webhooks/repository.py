@@ -1,10 +1,10 @@
-"""webhook_events rows. Everything runs inside the caller's transaction; nothing commits here.
+"""webhook_events rows. Everything runs inside the caller's transaction, except the insert.
 
 Inserts are insert-or-ignore on (provider, connection_id, event_id) and take many rows per
 statement (column arrays: one fixed SQL text, one round trip, whatever the count) through
 ``orion_store_webhook_events``, which switches ``app.tenant_id`` per tenant, so RLS checks
-every row against the tenant it claims. Outside an explicit transaction (the inbox writer)
-that one statement is the transaction.
+every row against the tenant it claims. It runs outside any transaction: that one statement
+is the transaction (all rows or none).
 """
 
 from __future__ import annotations
@@ -93,10 +93,10 @@ def _by_tenant(rows: Iterable[Any]) -> dict[uuid.UUID, list[Any]]:
 async def insert_events(driver: Any, rows: Sequence[InboxRow]) -> list[StoredEvent]:
     """Insert what is new, all rows in one statement; return the rows actually inserted.
 
-    ``driver`` is a pooled asyncpg connection: inside the caller's transaction
-    (:func:`driver_transaction`), or outside any (:class:`HeldConnection`), where the one
-    statement commits on its own. This is the inbox's hot path: one prepared statement with
-    column arrays, one round trip, costs a fraction of a compiled SQLAlchemy statement.
+    ``driver`` is a pooled asyncpg connection outside any transaction
+    (:func:`driver_connection`, :class:`HeldConnection`): the one statement commits on its own,
+    all rows or none. This is the inbox's hot path: one prepared statement with column arrays,
+    one round trip, costs a fraction of a compiled SQLAlchemy statement.
     """
     result = await driver.fetch(
         _STORE_SQL,
@@ -121,11 +121,9 @@ async def insert_events(driver: Any, rows: Sequence[InboxRow]) -> list[StoredEve
 
 @asynccontextmanager
 async def driver_connection(database: Database) -> AsyncIterator[Any]:
-    """The pooled asyncpg connection itself, with no transaction open (autocommit).
-
-    A connection that failed mid-use is invalidated, never returned to the pool: with
-    ``pre_ping`` off (the inbox writer's pool), nothing else would notice it is dead.
-    """
+    """The pooled asyncpg connection itself, with no transaction open (autocommit), for one
+    :func:`insert_events`. A connection that failed mid-use is invalidated, never returned to
+    the pool."""
     async with database.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         try:
@@ -175,13 +173,6 @@ class HeldConnection:
             if invalidate:
                 await connection.invalidate()
             await connection.close()
-
-
-@asynccontextmanager
-async def driver_transaction(database: Database) -> AsyncIterator[Any]:
-    """A transaction on the pooled asyncpg connection itself, for :func:`insert_events`."""
-    async with driver_connection(database) as driver, driver.transaction():
-        yield driver
 
 
 async def mark_dispatched(session: AsyncSession, events: Sequence[StoredEvent]) -> None:
